@@ -1,0 +1,767 @@
+"""FeedStore: Dreamreel's social data and feeds, on TinyDB.
+
+Every public method is safe to call from many threads (one lock serialises
+them, since TinyDB is not thread-safe), validates before it writes, and writes
+through one journal transaction: a method either raises a
+:class:`~feed_store.errors.StoreError` having changed nothing, or returns after
+its change is on disk.
+
+Ids are TinyDB document ids (ints). Methods that act for a user take that
+user's id first as ``actor`` (or ``viewer`` for reads); callers must take it
+from the session, never from the client.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from tinydb import TinyDB
+
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EngagementLog, PostColumns
+from .journal import JournalTable
+from .ranking import (
+    EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
+)
+from .schema import open_storage
+
+HANDLE_RE = re.compile(r"[a-z0-9_]{3,30}")
+MAX_TEXT = 500
+MAX_PAGE = 100
+VISIBILITIES = tuple(VISIBILITY_CODES)
+REPORT_KINDS = ("post", "comment", "user")
+
+Doc = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class FeedItem:
+    """A post as one viewer sees it, with why it is in their feed."""
+
+    post: Doc
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FeedPage:
+    items: list[FeedItem]
+    next_cursor: str | None
+    """Pass back to get the next page; ``None`` at the end of the feed."""
+
+
+class _Database(TinyDB):
+    table_class = JournalTable
+
+
+def _serialised(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: FeedStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _text(value: str, what: str, max_len: int = MAX_TEXT) -> str:
+    text = (value or "").strip()
+    if not 1 <= len(text) <= max_len:
+        raise InvalidInput(f"{what} must be 1 to {max_len} characters (it is {len(text)}).")
+    return text
+
+
+class FeedStore:
+    """Users, follows, invites, posts, engagement, moderation data and feeds."""
+
+    TABLES = ("users", "follows", "invites", "posts", "likes", "comments", "views", "reports", "blocks", "cameos")
+
+    def __init__(self, directory: str | Path, *, ranking: RankingConfig | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.directory = Path(directory)
+        self.ranking = ranking or RankingConfig()
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._storage = open_storage(self.directory)
+        self._db = _Database(storage=lambda: self._storage)
+        self._t = SimpleNamespace(**{name: self._db.table(name, cache_size=0) for name in self.TABLES})
+        self._build_indexes()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> FeedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- indexes ------------------------------------------------------------------------
+
+    def _build_indexes(self) -> None:
+        """Derive every lookup structure from the tables (cheap enough to do at each open)."""
+        tables = self._storage.read()
+        self._handles: dict[str, int] = {}
+        self._external_ids: dict[str, int] = {}
+        self._max_user_id = 0
+        for key, user in tables.get("users", {}).items():
+            self._index_user(int(key), user)
+
+        self._following: dict[int, set[int]] = {}
+        self._followers: dict[int, set[int]] = {}
+        self._follow_ids: dict[tuple[int, int], int] = {}
+        for key, f in tables.get("follows", {}).items():
+            self._index_follow(int(key), f["follower_id"], f["followee_id"])
+
+        self._block_ids: dict[tuple[int, int], int] = {}
+        self._blocked_at: dict[int, dict[int, float]] = {}  # user -> {other: when}, both directions
+        for key, b in tables.get("blocks", {}).items():
+            self._index_block(int(key), b)
+
+        self._invite_ids = {inv["code"]: int(key) for key, inv in tables.get("invites", {}).items()}
+        self._cameo_owner = {int(key): c["owner_id"] for key, c in tables.get("cameos", {}).items()}
+
+        self.columns = PostColumns()
+        self._posts_by_author: dict[int, list[int]] = {}
+        self._remixes: dict[int, list[int]] = {}
+        for key, post in tables.get("posts", {}).items():
+            self._index_post(int(key), post)
+        self._views: dict[int, set[int]] = {}
+        for v in tables.get("views", {}).values():
+            self._views.setdefault(v["post_id"], set()).add(v["user_id"])
+
+        self._reported: dict[int, dict[int, float]] = {}  # reporter -> {post: when}
+        for r in tables.get("reports", {}).values():
+            if r["kind"] == "post":
+                self._reported.setdefault(r["reporter_id"], {})[r["target_id"]] = r["created_at"]
+
+        # Engagement: current counts plus their history for as-of ranking.
+        times: list[float] = []
+        posts: list[int] = []
+        kinds: list[int] = []
+        self._likes: dict[int, dict[int, int]] = {}  # post -> {user: like id}
+        for key, like in tables.get("likes", {}).items():
+            self._likes.setdefault(like["post_id"], {})[like["user_id"]] = int(key)
+            times.append(like["created_at"])
+            posts.append(like["post_id"])
+        kinds += [LIKE] * len(posts)
+        self._comments: dict[int, list[int]] = {}
+        for key, c in tables.get("comments", {}).items():
+            if c["deleted_at"] is None:
+                self._comments.setdefault(c["post_id"], []).append(int(key))
+                times.append(c["created_at"])
+                posts.append(c["post_id"])
+                kinds.append(COMMENT)
+        for parent, children in self._remixes.items():
+            for child in children:
+                published = self.columns.published_at[child]
+                if published < NEVER and self.columns.deleted_at[child] == NEVER:
+                    times.append(published)
+                    posts.append(parent)
+                    kinds.append(REMIX)
+        post_arr = np.asarray(posts, dtype=np.int32)
+        kind_arr = np.asarray(kinds, dtype=np.int8)
+        np.add.at(self.columns.counts, (post_arr, kind_arr), 1)
+        self._engagement_log = EngagementLog()
+        self._engagement_log.load(np.asarray(times, dtype=np.float64), post_arr, kind_arr)
+
+    def _index_user(self, user_id: int, user: Doc) -> None:
+        self._handles[user["handle"]] = user_id
+        if user.get("external_id"):
+            self._external_ids[user["external_id"]] = user_id
+        self._max_user_id = max(self._max_user_id, user_id)
+
+    def _index_follow(self, follow_id: int, follower: int, followee: int) -> None:
+        self._following.setdefault(follower, set()).add(followee)
+        self._followers.setdefault(followee, set()).add(follower)
+        self._follow_ids[(follower, followee)] = follow_id
+
+    def _index_block(self, block_id: int, block: Doc) -> None:
+        a, b, at = block["blocker_id"], block["blocked_id"], block["created_at"]
+        self._block_ids[(a, b)] = block_id
+        for x, y in ((a, b), (b, a)):
+            earlier = self._blocked_at.setdefault(x, {}).get(y, NEVER)
+            self._blocked_at[x][y] = min(earlier, at)
+
+    def _index_post(self, post_id: int, post: Doc) -> None:
+        self.columns.set_post(post_id, post["author_id"], post["visibility"], post["published_at"],
+                              post["deleted_at"])
+        self._posts_by_author.setdefault(post["author_id"], []).append(post_id)
+        if post["parent_id"] is not None:
+            self._remixes.setdefault(post["parent_id"], []).append(post_id)
+
+    def _engage(self, post_id: int, kind: int, delta: int, at: float) -> None:
+        self.columns.add_engagement(post_id, kind, delta)
+        self._engagement_log.append(at, post_id, kind, delta)
+
+    # -- reads shared by the methods below --------------------------------------------------
+
+    @staticmethod
+    def _with_id(doc: Doc, doc_id: int) -> Doc:
+        return {"id": doc_id, **doc}
+
+    @staticmethod
+    def _public_user(user: Doc, user_id: int) -> Doc:
+        return {"id": user_id, **{k: v for k, v in user.items() if k != "password_hash"}}
+
+    def _get(self, table: str, doc_id: int, what: str) -> Doc:
+        doc = self._storage.read().get(table, {}).get(str(doc_id)) if isinstance(doc_id, int) else None
+        if doc is None:
+            raise NotFound(f"No {what} with id {doc_id!r}.")
+        return doc
+
+    def _require_user(self, user_id: int) -> Doc:
+        return self._get("users", user_id, "user")
+
+    def _friends(self, user_id: int) -> set[int]:
+        return self._following.get(user_id, set()) & self._followers.get(user_id, set())
+
+    def _blocked_between(self, a: int | None, b: int) -> bool:
+        return a is not None and b in self._blocked_at.get(a, {})
+
+    def _is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and bool(self._get("users", user_id, "user").get("is_admin"))
+
+    def _can_view(self, viewer: int | None, post: Doc) -> bool:
+        """The one rule for who sees a post (feeds apply the same rule in vector form)."""
+        if post["deleted_at"] is not None:
+            return False
+        author = post["author_id"]
+        if viewer == author or self._is_admin(viewer) or self._owns_cameo_in(viewer, post):
+            return True  # a cameo's owner sees every video with their cameo, drafts included
+        if self._blocked_between(viewer, author):
+            return False
+        if post["visibility"] == "public":
+            return True
+        return post["visibility"] == "friends" and viewer is not None and viewer in self._friends(author)
+
+    def _owns_cameo_in(self, user_id: int | None, post: Doc) -> bool:
+        return user_id is not None and any(self._cameo_owner.get(c) == user_id for c in post["cameo_ids"])
+
+    def _visible_post(self, viewer: int | None, post_id: int) -> Doc:
+        post = self._get("posts", post_id, "video")
+        if not self._can_view(viewer, post):
+            raise NotFound(f"No video with id {post_id!r}.")  # the same answer as for a missing one
+        return post
+
+    def _published_post(self, viewer: int, post_id: int) -> Doc:
+        post = self._visible_post(viewer, post_id)
+        if post["published_at"] is None:
+            raise PermissionDenied("This video is still a draft; publish it first.")
+        return post
+
+    # -- users and invites --------------------------------------------------------------------
+
+    @_serialised
+    def create_user(self, handle: str, display_name: str | None = None, *, password_hash: str | None = None,
+                    external_id: str | None = None, is_admin: bool = False,
+                    invite_code: str | None = None) -> Doc:
+        """Register a user. An ``invite_code``, when given, must be unused and is spent."""
+        handle = (handle or "").strip().lstrip("@").lower()
+        if not HANDLE_RE.fullmatch(handle):
+            raise InvalidInput("A handle is 3 to 30 characters: lowercase letters, digits and _.")
+        if handle in self._handles:
+            raise Conflict(f"@{handle} is taken; choose another handle.")
+        if external_id is not None and external_id in self._external_ids:
+            raise Conflict("This account is already registered.")
+        name = _text(display_name or handle, "A display name", 50)
+        invite_id = invite = None
+        if invite_code is not None:
+            invite_id = self._invite_ids.get(invite_code.strip())
+            invite = None if invite_id is None else self._get("invites", invite_id, "invite")
+            if invite is None or invite["used_by"] is not None:
+                raise InvalidInput("That invite code is not valid or has been used.")
+        now = self._clock()
+        user = {"handle": handle, "display_name": name, "password_hash": password_hash,
+                "external_id": external_id, "is_admin": is_admin, "created_at": now,
+                "invited_by": None if invite is None else invite["inviter_id"]}
+        with self._storage.transaction():
+            user_id = self._t.users.insert(user)
+            if invite_id is not None:
+                self._t.invites.update({"used_by": user_id, "used_at": now}, doc_ids=[invite_id])
+        self._index_user(user_id, user)
+        return self._public_user(user, user_id)
+
+    @_serialised
+    def get_user(self, user_id: int) -> Doc:
+        """A user's profile fields (never the password hash)."""
+        return self._public_user(self._require_user(user_id), user_id)
+
+    @_serialised
+    def password_hash(self, handle: str) -> tuple[int, str | None] | None:
+        """``(user id, password hash)`` for signing in, or ``None`` for an unknown handle."""
+        user_id = self._handles.get((handle or "").strip().lstrip("@").lower())
+        return None if user_id is None else (user_id, self._require_user(user_id)["password_hash"])
+
+    @_serialised
+    def user_by_handle(self, handle: str) -> Doc:
+        user_id = self._handles.get((handle or "").strip().lstrip("@").lower())
+        if user_id is None:
+            raise NotFound(f"No user @{handle}.")
+        return self.get_user(user_id)
+
+    @_serialised
+    def user_by_external_id(self, external_id: str) -> Doc | None:
+        user_id = self._external_ids.get(external_id)
+        return None if user_id is None else self.get_user(user_id)
+
+    @_serialised
+    def create_invite(self, inviter: int) -> str:
+        """A new single-use invite code from ``inviter``."""
+        self._require_user(inviter)
+        code = secrets.token_urlsafe(6)
+        invite_id = self._t.invites.insert({"code": code, "inviter_id": inviter, "created_at": self._clock(),
+                                          "used_by": None, "used_at": None})
+        self._invite_ids[code] = invite_id
+        return code
+
+    @_serialised
+    def invites_of(self, inviter: int) -> list[Doc]:
+        return [self._with_id(doc, doc.doc_id) for doc in self._t.invites.search(lambda d: d["inviter_id"] == inviter)]
+
+    # -- follows and blocks ---------------------------------------------------------------------
+
+    @_serialised
+    def follow(self, actor: int, followee: int) -> None:
+        self._require_user(actor)
+        self._require_user(followee)
+        if actor == followee:
+            raise InvalidInput("You cannot follow yourself.")
+        if self._blocked_between(actor, followee):
+            raise PermissionDenied("You cannot follow this user.")
+        if (actor, followee) in self._follow_ids:
+            raise Conflict("You already follow this user.")
+        follow_id = self._t.follows.insert({"follower_id": actor, "followee_id": followee,
+                                          "created_at": self._clock()})
+        self._index_follow(follow_id, actor, followee)
+
+    @_serialised
+    def unfollow(self, actor: int, followee: int) -> None:
+        self._unfollow(actor, followee)
+
+    def _unfollow(self, actor: int, followee: int) -> None:
+        follow_id = self._follow_ids.get((actor, followee))
+        if follow_id is None:
+            raise NotFound("You do not follow this user.")
+        self._t.follows.remove(doc_ids=[follow_id])
+        del self._follow_ids[(actor, followee)]
+        self._following[actor].discard(followee)
+        self._followers[followee].discard(actor)
+
+    @_serialised
+    def following(self, user_id: int) -> list[int]:
+        return sorted(self._following.get(user_id, ()))
+
+    @_serialised
+    def followers(self, user_id: int) -> list[int]:
+        return sorted(self._followers.get(user_id, ()))
+
+    @_serialised
+    def friends(self, user_id: int) -> list[int]:
+        """Mutual follows."""
+        return sorted(self._friends(user_id))
+
+    @_serialised
+    def block(self, actor: int, other: int) -> None:
+        """Hide the two users from each other; follows between them end."""
+        self._require_user(actor)
+        self._require_user(other)
+        if actor == other:
+            raise InvalidInput("You cannot block yourself.")
+        if (actor, other) in self._block_ids:
+            raise Conflict("You already blocked this user.")
+        block = {"blocker_id": actor, "blocked_id": other, "created_at": self._clock()}
+        with self._storage.transaction():
+            block_id = self._t.blocks.insert(block)
+            for a, b in ((actor, other), (other, actor)):
+                if (a, b) in self._follow_ids:
+                    self._t.follows.remove(doc_ids=[self._follow_ids[(a, b)]])
+        for a, b in ((actor, other), (other, actor)):
+            if (a, b) in self._follow_ids:
+                del self._follow_ids[(a, b)]
+                self._following[a].discard(b)
+                self._followers[b].discard(a)
+        self._index_block(block_id, block)
+
+    @_serialised
+    def unblock(self, actor: int, other: int) -> None:
+        block_id = self._block_ids.get((actor, other))
+        if block_id is None:
+            raise NotFound("You have not blocked this user.")
+        self._t.blocks.remove(doc_ids=[block_id])
+        del self._block_ids[(actor, other)]
+        if (other, actor) not in self._block_ids:
+            self._blocked_at[actor].pop(other, None)
+            self._blocked_at[other].pop(actor, None)
+
+    @_serialised
+    def is_blocked(self, a: int, b: int) -> bool:
+        """Whether either user has blocked the other."""
+        return self._blocked_between(a, b)
+
+    # -- cameos (the cameo package owns their meaning) --------------------------------------------
+
+    @_serialised
+    def create_cameo(self, owner: int, fields: Doc) -> Doc:
+        self._require_user(owner)
+        cameo = {**fields, "owner_id": owner, "created_at": self._clock()}
+        cameo_id = self._t.cameos.insert(cameo)
+        self._cameo_owner[cameo_id] = owner
+        return self._with_id(cameo, cameo_id)
+
+    @_serialised
+    def get_cameo(self, cameo_id: int) -> Doc:
+        return self._with_id(self._get("cameos", cameo_id, "cameo"), cameo_id)
+
+    # -- posts -------------------------------------------------------------------------------------
+
+    @_serialised
+    def create_post(self, author: int, prompt: str, *, video: str | None = None, thumbnail: str | None = None,
+                    preview: str | None = None, cameo_ids: Iterable[int] = (), parent_id: int | None = None,
+                    visibility: str = "draft", hide_prompt: bool = False, model: Doc | None = None) -> Doc:
+        """Save a generated video; it starts as a draft unless ``visibility`` says otherwise."""
+        self._require_user(author)
+        prompt = _text(prompt, "A prompt")
+        if visibility not in VISIBILITIES:
+            raise InvalidInput(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
+        cameo_ids = [int(c) for c in cameo_ids]
+        for cameo_id in cameo_ids:
+            self._get("cameos", cameo_id, "cameo")
+        if parent_id is not None:
+            self._visible_post(author, parent_id)
+        now = self._clock()
+        post = {"author_id": author, "prompt": prompt, "hide_prompt": bool(hide_prompt), "video": video,
+                "thumbnail": thumbnail, "preview": preview, "cameo_ids": cameo_ids, "parent_id": parent_id,
+                "visibility": visibility, "model": model or {}, "created_at": now,
+                "published_at": None if visibility == "draft" else now, "deleted_at": None}
+        post_id = self._t.posts.insert(post)
+        self._index_post(post_id, post)
+        if parent_id is not None and visibility != "draft":
+            self._engage(parent_id, REMIX, +1, now)
+        return self._with_id(post, post_id)
+
+    @_serialised
+    def publish(self, actor: int, post_id: int, visibility: str = "public", hide_prompt: bool | None = None) -> Doc:
+        """Share a draft (or change who sees a published post)."""
+        post = self._visible_post(actor, post_id)
+        if post["author_id"] != actor:
+            raise PermissionDenied("Only the author can publish this video.")
+        if visibility not in ("friends", "public"):
+            raise InvalidInput("Publish to friends or public.")
+        now = self._clock()
+        changes: Doc = {"visibility": visibility}
+        if hide_prompt is not None:
+            changes["hide_prompt"] = bool(hide_prompt)
+        first_time = post["published_at"] is None
+        if first_time:
+            changes["published_at"] = now
+        self._t.posts.update(changes, doc_ids=[post_id])
+        post = self._get("posts", post_id, "video")
+        self.columns.set_post(post_id, actor, visibility, post["published_at"], None)
+        if first_time and post["parent_id"] is not None:
+            self._engage(post["parent_id"], REMIX, +1, now)
+        return self._with_id(post, post_id)
+
+    @_serialised
+    def delete_post(self, actor: int, post_id: int) -> Doc:
+        """Delete a post: allowed to its author, an admin, and the owner of a cameo in it.
+
+        Returns the deleted post, whose media paths the caller removes from disk.
+        """
+        post = self._visible_post(actor, post_id)
+        if not (post["author_id"] == actor or self._owns_cameo_in(actor, post) or self._is_admin(actor)):
+            raise PermissionDenied("Only the author, an admin or a cameo's owner can delete this video.")
+        now = self._clock()
+        self._t.posts.update({"deleted_at": now, "deleted_by": actor}, doc_ids=[post_id])
+        self.columns.deleted_at[post_id] = now
+        if post["parent_id"] is not None and post["published_at"] is not None:
+            self._engage(post["parent_id"], REMIX, -1, now)
+        return self._with_id(self._get("posts", post_id, "video"), post_id)
+
+    @_serialised
+    def get_post(self, viewer: int | None, post_id: int) -> Doc:
+        """The post if ``viewer`` may see it, with its counts; NotFound otherwise."""
+        post = self._visible_post(viewer, post_id)
+        return self._present(post_id, post, viewer)
+
+    def _present(self, post_id: int, post: Doc, viewer: int | None) -> Doc:
+        likes, comments, remixes = (int(n) for n in self.columns.counts[post_id])
+        out = self._with_id(post, post_id)
+        author = self._get("users", post["author_id"], "user")
+        out.update(author_handle=author["handle"], author_name=author["display_name"], likes=likes,
+                   comments=comments, remixes=remixes, views=len(self._views.get(post_id, ())),
+                   liked=viewer is not None and viewer in self._likes.get(post_id, {}))
+        if post["hide_prompt"] and viewer != post["author_id"]:
+            out["prompt"] = None
+        return out
+
+    @_serialised
+    def drafts(self, viewer: int) -> list[Doc]:
+        """The viewer's own unpublished videos, newest first."""
+        ids = [p for p in self._posts_by_author.get(viewer, []) if self.columns.published_at[p] == NEVER
+               and self.columns.deleted_at[p] == NEVER]
+        return [self._present(p, self._get("posts", p, "video"), viewer) for p in sorted(ids, reverse=True)]
+
+    # -- engagement --------------------------------------------------------------------------------
+
+    @_serialised
+    def like(self, actor: int, post_id: int) -> int:
+        """Like a post; returns its new like count."""
+        self._published_post(actor, post_id)
+        likers = self._likes.setdefault(post_id, {})
+        if actor in likers:
+            raise Conflict("You already like this video.")
+        now = self._clock()
+        likers[actor] = self._t.likes.insert({"user_id": actor, "post_id": post_id, "created_at": now})
+        self._engage(post_id, LIKE, +1, now)
+        return int(self.columns.counts[post_id, LIKE])
+
+    @_serialised
+    def unlike(self, actor: int, post_id: int) -> int:
+        """Take a like back; returns the new like count."""
+        self._visible_post(actor, post_id)
+        like_id = self._likes.get(post_id, {}).get(actor)
+        if like_id is None:
+            raise NotFound("You have not liked this video.")
+        self._t.likes.remove(doc_ids=[like_id])
+        del self._likes[post_id][actor]
+        self._engage(post_id, LIKE, -1, self._clock())
+        return int(self.columns.counts[post_id, LIKE])
+
+    @_serialised
+    def likers(self, viewer: int | None, post_id: int) -> list[int]:
+        self._visible_post(viewer, post_id)
+        return sorted(self._likes.get(post_id, {}))
+
+    @_serialised
+    def comment(self, actor: int, post_id: int, text: str) -> Doc:
+        """Comment on a published post (1 to 500 characters)."""
+        text = _text(text, "A comment")
+        self._published_post(actor, post_id)
+        now = self._clock()
+        comment = {"user_id": actor, "post_id": post_id, "text": text, "created_at": now, "deleted_at": None}
+        comment_id = self._t.comments.insert(comment)
+        self._comments.setdefault(post_id, []).append(comment_id)
+        self._engage(post_id, COMMENT, +1, now)
+        return self._with_id(comment, comment_id)
+
+    @_serialised
+    def delete_comment(self, actor: int, comment_id: int) -> None:
+        """Allowed to the comment's author, the post's author and admins."""
+        comment = self._get("comments", comment_id, "comment")
+        if comment["deleted_at"] is not None:
+            raise NotFound(f"No comment with id {comment_id!r}.")
+        post = self._get("posts", comment["post_id"], "video")
+        if actor not in (comment["user_id"], post["author_id"]) and not self._is_admin(actor):
+            raise PermissionDenied("Only the comment's author, the video's author or an admin can delete it.")
+        now = self._clock()
+        self._t.comments.update({"deleted_at": now}, doc_ids=[comment_id])
+        self._comments[comment["post_id"]].remove(comment_id)
+        self._engage(comment["post_id"], COMMENT, -1, now)
+
+    @_serialised
+    def comments(self, viewer: int | None, post_id: int) -> list[Doc]:
+        """A post's comments, oldest first, without those of users blocked either way."""
+        self._visible_post(viewer, post_id)
+        out = []
+        for comment_id in self._comments.get(post_id, []):
+            c = self._get("comments", comment_id, "comment")
+            if not self._blocked_between(viewer, c["user_id"]):
+                out.append({**self._with_id(c, comment_id), "handle": self._get("users", c["user_id"], "user")["handle"]})
+        return out
+
+    @_serialised
+    def record_view(self, viewer: int, post_id: int) -> int:
+        """Count a view once per user; returns the view count."""
+        self._visible_post(viewer, post_id)
+        viewers = self._views.setdefault(post_id, set())
+        if viewer not in viewers:
+            self._t.views.insert({"user_id": viewer, "post_id": post_id, "created_at": self._clock()})
+            viewers.add(viewer)
+        return len(viewers)
+
+    @_serialised
+    def report(self, actor: int, kind: str, target_id: int, reason: str) -> Doc:
+        """Report a post, comment or user to the moderators; a reported post leaves the reporter's feeds."""
+        if kind not in REPORT_KINDS:
+            raise InvalidInput(f"You can report a {', a '.join(REPORT_KINDS)}.")
+        reason = _text(reason, "A reason")
+        self._require_user(actor)
+        if kind == "post":
+            self._visible_post(actor, target_id)
+        else:
+            self._get(kind + "s", target_id, kind)
+        now = self._clock()
+        report = {"reporter_id": actor, "kind": kind, "target_id": target_id, "reason": reason,
+                  "created_at": now, "status": "open"}
+        report_id = self._t.reports.insert(report)
+        if kind == "post":
+            self._reported.setdefault(actor, {}).setdefault(target_id, now)
+        return self._with_id(report, report_id)
+
+    # -- feeds -------------------------------------------------------------------------------------
+
+    def _tiers(self, viewer: int | None) -> np.ndarray:
+        """Each user's relationship tier from ``viewer``'s point of view."""
+        tiers = np.full(self._max_user_id + 1, EVERYONE, dtype=np.int8)
+        if viewer is None:
+            return tiers
+        friends = self._friends(viewer)
+        fof = {g for f in friends for g in self._friends(f)}
+        tiers[list(fof)] = FRIEND_OF_FRIEND
+        tiers[list(self._following.get(viewer, ()))] = FOLLOWING
+        tiers[list(friends | {viewer})] = OWN_OR_FRIEND
+        return tiers
+
+    def _feed_mask(self, viewer: int | None, tiers: np.ndarray, as_of: float) -> np.ndarray:
+        """Posts ``viewer`` could see in a feed at ``as_of``: the vector form of ``_can_view``."""
+        c = self.columns
+        author_tier = tiers[np.maximum(c.author, 0)]
+        visible = (c.visibility == VISIBILITY_CODES["public"]) | (
+            (c.visibility == VISIBILITY_CODES["friends"]) & (author_tier == OWN_OR_FRIEND))
+        mask = visible & (c.published_at <= as_of) & (c.deleted_at > as_of)
+        if viewer is not None:
+            hidden = [other for other, at in self._blocked_at.get(viewer, {}).items() if at <= as_of]
+            if hidden:
+                mask &= ~np.isin(c.author, hidden)
+            reported = [p for p, at in self._reported.get(viewer, {}).items() if at <= as_of]
+            mask[reported] = False
+        return mask
+
+    def _page(self, viewer: int | None, cursor: str | None, limit: int,
+              order: Callable[[np.ndarray, np.ndarray, float, int], list[int]]) -> FeedPage:
+        """Serve one page of an ordering, frozen at the cursor's moment."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"A page holds 1 to {MAX_PAGE} videos.")
+        if viewer is not None:
+            self._require_user(viewer)
+        position = Cursor.decode(cursor) if cursor else Cursor(self._clock(), 0)
+        tiers = self._tiers(viewer)
+        mask = self._feed_mask(viewer, tiers, position.as_of)
+        ordered = order(mask, tiers, position.as_of, position.offset + limit + 1)
+        slots = ordered[position.offset: position.offset + limit]
+        items = []
+        for post_id in slots:  # drop what changed since the first page, without moving later slots
+            post = self._get("posts", post_id, "video")
+            if self._can_view(viewer, post) and post_id not in self._reported.get(viewer, {}):
+                items.append(FeedItem(self._present(post_id, post, viewer), self._reasons(viewer, post_id, post, tiers)))
+        end = position.offset + len(slots)
+        next_cursor = Cursor(position.as_of, end).encode() if len(ordered) > end else None
+        return FeedPage(items, next_cursor)
+
+    def _ranked(self, mask: np.ndarray, tiers: np.ndarray, as_of: float, wanted: int) -> list[int]:
+        """For-you order: best score first, at most N in a row per author."""
+        ids = np.flatnonzero(mask)
+        counts = self._engagement_log.counts_as_of(self.columns.counts, as_of)[ids]
+        authors = self.columns.author
+        post_scores = scores(self.ranking, tiers[authors[ids]], counts,
+                             self.columns.published_at[ids], as_of)
+        k = 2 * wanted + 32
+        while True:
+            ranked = best_first(ids, post_scores, min(k, len(ids)))
+            ordered, exhausted = diversify(ranked, authors, self.ranking.max_consecutive_per_author, wanted)
+            if not exhausted or k >= len(ids):
+                return ordered
+            k *= 4
+
+    def _newest(self, mask: np.ndarray, wanted: int) -> list[int]:
+        ids = np.flatnonzero(mask)
+        return best_first(ids, self.columns.published_at[ids], min(wanted, len(ids))).tolist()
+
+    @_serialised
+    def for_you(self, viewer: int | None, cursor: str | None = None, limit: int = 20) -> FeedPage:
+        """The home feed: friends first, then by engagement and freshness (see :mod:`ranking`)."""
+        return self._page(viewer, cursor, limit, self._ranked)
+
+    @_serialised
+    def following_feed(self, viewer: int, cursor: str | None = None, limit: int = 20) -> FeedPage:
+        """Posts by people ``viewer`` follows, newest first."""
+        followed = list(self._following.get(viewer, ()))
+        return self._page(viewer, cursor, limit, lambda mask, tiers, as_of, wanted: self._newest(
+            mask & np.isin(self.columns.author, followed), wanted))
+
+    @_serialised
+    def latest(self, viewer: int | None, cursor: str | None = None, limit: int = 20) -> FeedPage:
+        """Every post ``viewer`` may see, newest first."""
+        return self._page(viewer, cursor, limit, lambda mask, tiers, as_of, wanted: self._newest(mask, wanted))
+
+    @_serialised
+    def profile_feed(self, viewer: int | None, author: int, cursor: str | None = None, limit: int = 20) -> FeedPage:
+        """``author``'s published posts that ``viewer`` may see, newest first."""
+        self._require_user(author)
+        if self._blocked_between(viewer, author):
+            raise NotFound("This profile is not available.")
+        return self._page(viewer, cursor, limit, lambda mask, tiers, as_of, wanted: self._newest(
+            mask & (self.columns.author == author), wanted))
+
+    def _reasons(self, viewer: int | None, post_id: int, post: Doc, tiers: np.ndarray) -> list[str]:
+        """Why this post is in the feed, in the words of a "why am I seeing this" line."""
+        author = post["author_id"]
+        handle = "@" + self._get("users", author, "user")["handle"]
+        tier = tiers[author]
+        if viewer == author:
+            reasons = ["your video"]
+        elif tier == OWN_OR_FRIEND:
+            reasons = [f"from your friend {handle}"]
+        elif tier == FOLLOWING:
+            reasons = [f"you follow {handle}"]
+        elif tier == FRIEND_OF_FRIEND:
+            via = sorted(self._friends(author) & self._friends(viewer))
+            reasons = [f"{handle} is a friend of @{self._get('users', via[0], 'user')['handle']}"]
+        else:
+            reasons = []
+        if viewer is not None:
+            likers = self._likes.get(post_id, {})
+            followed_likers = [u for u in self._following.get(viewer, ()) if u in likers]
+            if len(followed_likers) == 1:
+                reasons.append(f"liked by @{self._get('users', followed_likers[0], 'user')['handle']}")
+            elif followed_likers:
+                reasons.append(f"liked by {len(followed_likers)} people you follow")
+        parent_id = post["parent_id"]
+        if parent_id is not None:
+            parent = self._get("posts", parent_id, "video")
+            if self._can_view(viewer, parent):
+                reasons.append(f"remix of @{self._get('users', parent['author_id'], 'user')['handle']}'s video")
+        if tier == EVERYONE and not reasons:
+            popular = self.columns.counts[post_id, LIKE] >= self.ranking.popular_likes
+            reasons.append("popular on Dreamreel" if popular else "new on Dreamreel")
+        return reasons
+
+    # -- remix lineage -------------------------------------------------------------------------------
+
+    @_serialised
+    def remixes(self, viewer: int | None, post_id: int) -> list[Doc]:
+        """Published remixes of a post that ``viewer`` may see, oldest first."""
+        self._visible_post(viewer, post_id)
+        out = []
+        for child in self._remixes.get(post_id, []):
+            post = self._get("posts", child, "video")
+            if post["published_at"] is not None and self._can_view(viewer, post):
+                out.append(self._present(child, post, viewer))
+        return out
+
+    @_serialised
+    def lineage(self, viewer: int | None, post_id: int) -> list[Doc]:
+        """The chain from the original down to ``post_id``.
+
+        An ancestor the viewer may not see (deleted, private) stands as
+        ``{"id": ..., "unavailable": True}`` so the chain keeps its shape.
+        """
+        chain = [self._present(post_id, self._visible_post(viewer, post_id), viewer)]
+        parent_id = chain[0]["parent_id"]
+        while parent_id is not None:
+            parent = self._get("posts", parent_id, "video")
+            chain.append(self._present(parent_id, parent, viewer) if self._can_view(viewer, parent)
+                         else {"id": parent_id, "unavailable": True})
+            parent_id = parent["parent_id"]
+        return chain[::-1]
