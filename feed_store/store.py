@@ -765,3 +765,13 @@ class FeedStore:
                          else {"id": parent_id, "unavailable": True})
             parent_id = parent["parent_id"]
         return chain[::-1]
+
+    # -- overview ----------------------------------------------------------------------------------
+
+    @_serialised
+    def stats(self) -> dict[str, int]:
+        """How many users, published videos, likes and comments the community has."""
+        c = self.columns
+        return {"users": len(self._handles),
+                "videos": int(np.count_nonzero((c.published_at < NEVER) & (c.deleted_at == NEVER))),
+                "likes": int(c.counts[:, LIKE].sum()), "comments": int(c.counts[:, COMMENT].sum())}

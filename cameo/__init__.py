@@ -1,0 +1,1 @@
+"""Cameos: verified likenesses, face embeddings and their owners' permissions (built in its own issue)."""
