@@ -73,45 +73,56 @@ class PostColumns:
         self._engagement[post_id, kind] += delta
 
 
-class EngagementLog:
-    """Every like, comment and remix count change, in time order.
+class EventLog:
+    """Timestamped changes ``(time, subject, object, delta)``, in time order.
 
-    ``counts_as_of(t)`` undoes the changes made after ``t``, so the second page
-    of a feed is ranked on the same numbers as the first.
+    The store keeps two: engagement (subject a post, object like/comment/remix)
+    and follows (subject the follower, object the followee). A feed cursor
+    ranks "as of" its first page by undoing the changes logged after it.
     """
 
     def __init__(self) -> None:
         self._time = _Growable(np.float64, 0.0)
-        self._post = _Growable(np.int32, 0)
-        self._kind = _Growable(np.int8, 0)
+        self._subject = _Growable(np.int32, 0)
+        self._object = _Growable(np.int32, 0)
         self._delta = _Growable(np.int8, 0)
         self.size = 0
 
-    def append(self, at: float, post_id: int, kind: int, delta: int) -> None:
-        for column in (self._time, self._post, self._kind, self._delta):
+    def append(self, at: float, subject: int, obj: int, delta: int) -> None:
+        for column in (self._time, self._subject, self._object, self._delta):
             column.ensure(self.size + 1)
         self._time.data[self.size] = at
-        self._post.data[self.size] = post_id
-        self._kind.data[self.size] = kind
+        self._subject.data[self.size] = subject
+        self._object.data[self.size] = obj
         self._delta.data[self.size] = delta
         self.size += 1
 
-    def load(self, times: np.ndarray, posts: np.ndarray, kinds: np.ndarray) -> None:
+    def load(self, times: np.ndarray, subjects: np.ndarray, objects: np.ndarray) -> None:
         """Bulk-load history at open: one +1 per row, rows in any order."""
         order = np.argsort(times, kind="stable")
         n = len(order)
-        for column, values in ((self._time, times), (self._post, posts), (self._kind, kinds)):
+        for column, values in ((self._time, times), (self._subject, subjects), (self._object, objects)):
             column.ensure(n)
             column.data[:n] = values[order]
         self._delta.ensure(n)
         self._delta.data[:n] = 1
         self.size = n
 
-    def counts_as_of(self, counts: np.ndarray, at: float) -> np.ndarray:
+    @property
+    def last_time(self) -> float:
+        return float(self._time.data[self.size - 1]) if self.size else 0.0
+
+    def since(self, at: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(subjects, objects, deltas)`` of the changes logged after ``at``."""
         start = int(np.searchsorted(self._time.data[: self.size], at, side="right"))
-        if start == self.size:
+        sl = slice(start, self.size)
+        return self._subject.data[sl], self._object.data[sl], self._delta.data[sl]
+
+    def counts_as_of(self, counts: np.ndarray, at: float) -> np.ndarray:
+        """``counts[subject, object]`` as they were at ``at``."""
+        subjects, objects, deltas = self.since(at)
+        if not len(deltas):
             return counts
         past = counts.copy()
-        sl = slice(start, self.size)
-        np.subtract.at(past, (self._post.data[sl], self._kind.data[sl]), self._delta.data[sl])
+        np.subtract.at(past, (subjects, objects), deltas)
         return past

@@ -57,9 +57,8 @@ class _Transaction:
     def touch(self, tables: Tables, table: str, key: str) -> None:
         if (table, key) not in self.originals:
             doc = tables.get(table, {}).get(key, _ABSENT)
-            # Documents are flat JSON objects updated field by field, so a
-            # shallow copy is a faithful "before" image.
-            self.originals[(table, key)] = doc if doc is _ABSENT else dict(doc)
+            # A deep copy: TinyDB operations such as ``add`` change lists in place.
+            self.originals[(table, key)] = doc if doc is _ABSENT else orjson.loads(orjson.dumps(doc))
 
     def changes(self, tables: Tables) -> list[list[Any]]:
         """``[table, doc_id, document or None]`` for every document that differs."""
@@ -258,7 +257,13 @@ class JournalTable(Table):
     subclass lets the updater work on the stored table directly and records
     the documents it touches with :class:`JournalStorage`. A write outside an
     explicit transaction is its own transaction.
+
+    The query cache is off by default: a result cached inside a transaction
+    that is then rolled back would name documents that no longer exist.
     """
+
+    def __init__(self, storage: Storage, name: str, cache_size: int = 0, persist_empty: bool = False) -> None:
+        super().__init__(storage, name, cache_size=cache_size, persist_empty=persist_empty)
 
     def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         storage: JournalStorage = self._storage  # type: ignore[assignment]

@@ -64,10 +64,12 @@ def scores(config: RankingConfig, tiers: np.ndarray, counts: np.ndarray,
 def best_first(post_ids: np.ndarray, post_scores: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` best posts, best first; equal scores go to the newer post."""
     if k < len(post_ids):
-        top = np.argpartition(-post_scores, k - 1)[:k]
+        # Keep every post tied with the k-th score, so the tie-break below sees them all.
+        kth = np.partition(post_scores, len(post_scores) - k)[len(post_scores) - k]
+        top = np.flatnonzero(post_scores >= kth)
         post_ids, post_scores = post_ids[top], post_scores[top]
     order = np.lexsort((-post_ids, -post_scores))
-    return post_ids[order]
+    return post_ids[order[:k]]
 
 
 def diversify(ranked: np.ndarray, authors: np.ndarray, max_run: int, wanted: int) -> tuple[list[int], bool]:

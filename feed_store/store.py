@@ -28,7 +28,7 @@ import numpy as np
 from tinydb import TinyDB
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EngagementLog, PostColumns
+from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, PostColumns
 from .journal import JournalTable
 from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
@@ -64,6 +64,46 @@ class _Database(TinyDB):
     table_class = JournalTable
 
 
+class _Relations:
+    """The follow graph as it was at one moment: the current graph with later changes undone."""
+
+    def __init__(self, following: dict[int, set[int]], followers: dict[int, set[int]], log: EventLog,
+                 as_of: float) -> None:
+        self._following, self._followers = following, followers
+        subjects, objects, deltas = log.since(as_of)
+        self._later = list(zip(subjects.tolist(), objects.tolist(), deltas.tolist()))[::-1]
+
+    def _as_of(self, current: set[int], user: int, side: int) -> set[int]:
+        if not self._later:
+            return current
+        past = set(current)
+        for edge in self._later:
+            if edge[side] == user:
+                other = edge[1 - side]
+                past.discard(other) if edge[2] > 0 else past.add(other)
+        return past
+
+    def following(self, user: int) -> set[int]:
+        return self._as_of(self._following.get(user, set()), user, 0)
+
+    def followers(self, user: int) -> set[int]:
+        return self._as_of(self._followers.get(user, set()), user, 1)
+
+    def friends(self, user: int) -> set[int]:
+        return self.following(user) & self.followers(user)
+
+
+@dataclass
+class _Moment:
+    """One viewer's view of the store at a feed's frozen moment."""
+
+    viewer: int | None
+    as_of: float
+    relations: _Relations
+    tiers: np.ndarray
+    mask: np.ndarray
+
+
 def _serialised(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: FeedStore, *args: Any, **kwargs: Any) -> Any:
@@ -90,10 +130,11 @@ class FeedStore:
         self.directory = Path(directory)
         self.ranking = ranking or RankingConfig()
         self._clock = clock
+        self._last_time = 0.0
         self._lock = threading.RLock()
         self._storage = open_storage(self.directory)
         self._db = _Database(storage=lambda: self._storage)
-        self._t = SimpleNamespace(**{name: self._db.table(name, cache_size=0) for name in self.TABLES})
+        self._t = SimpleNamespace(**{name: self._db.table(name) for name in self.TABLES})
         self._build_indexes()
 
     def close(self) -> None:
@@ -120,8 +161,13 @@ class FeedStore:
         self._following: dict[int, set[int]] = {}
         self._followers: dict[int, set[int]] = {}
         self._follow_ids: dict[tuple[int, int], int] = {}
-        for key, f in tables.get("follows", {}).items():
+        follows = tables.get("follows", {})
+        for key, f in follows.items():
             self._index_follow(int(key), f["follower_id"], f["followee_id"])
+        self._follow_log = EventLog()
+        self._follow_log.load(np.fromiter((f["created_at"] for f in follows.values()), np.float64, len(follows)),
+                              np.fromiter((f["follower_id"] for f in follows.values()), np.int32, len(follows)),
+                              np.fromiter((f["followee_id"] for f in follows.values()), np.int32, len(follows)))
 
         self._block_ids: dict[tuple[int, int], int] = {}
         self._blocked_at: dict[int, dict[int, float]] = {}  # user -> {other: when}, both directions
@@ -172,8 +218,16 @@ class FeedStore:
         post_arr = np.asarray(posts, dtype=np.int32)
         kind_arr = np.asarray(kinds, dtype=np.int8)
         np.add.at(self.columns.counts, (post_arr, kind_arr), 1)
-        self._engagement_log = EngagementLog()
+        self._engagement_log = EventLog()
         self._engagement_log.load(np.asarray(times, dtype=np.float64), post_arr, kind_arr)
+
+        # Never hand out a time before an event already stored (see ``_now``).
+        c = self.columns
+        self._last_time = max([self._engagement_log.last_time, self._follow_log.last_time,
+                               float(c.published_at[c.published_at < NEVER].max(initial=0.0)),
+                               float(c.deleted_at[c.deleted_at < NEVER].max(initial=0.0)),
+                               *(at for blocked in self._blocked_at.values() for at in blocked.values()),
+                               *(at for reports in self._reported.values() for at in reports.values())])
 
     def _index_user(self, user_id: int, user: Doc) -> None:
         self._handles[user["handle"]] = user_id
@@ -199,6 +253,17 @@ class FeedStore:
         self._posts_by_author.setdefault(post["author_id"], []).append(post_id)
         if post["parent_id"] is not None:
             self._remixes.setdefault(post["parent_id"], []).append(post_id)
+
+    def _now(self, *, event: bool = True) -> float:
+        """The time of an event, or of a read with ``event=False``.
+
+        Events get strictly increasing times, later than any read before them,
+        so a feed frozen at a read's time splits events cleanly into before
+        and after even when the clock has not moved.
+        """
+        step = 1e-6 if event else 0.0
+        self._last_time = max(self._clock(), self._last_time + step)
+        return self._last_time
 
     def _engage(self, post_id: int, kind: int, delta: int, at: float) -> None:
         self.columns.add_engagement(post_id, kind, delta)
@@ -281,7 +346,7 @@ class FeedStore:
             invite = None if invite_id is None else self._get("invites", invite_id, "invite")
             if invite is None or invite["used_by"] is not None:
                 raise InvalidInput("That invite code is not valid or has been used.")
-        now = self._clock()
+        now = self._now()
         user = {"handle": handle, "display_name": name, "password_hash": password_hash,
                 "external_id": external_id, "is_admin": is_admin, "created_at": now,
                 "invited_by": None if invite is None else invite["inviter_id"]}
@@ -320,7 +385,7 @@ class FeedStore:
         """A new single-use invite code from ``inviter``."""
         self._require_user(inviter)
         code = secrets.token_urlsafe(6)
-        invite_id = self._t.invites.insert({"code": code, "inviter_id": inviter, "created_at": self._clock(),
+        invite_id = self._t.invites.insert({"code": code, "inviter_id": inviter, "created_at": self._now(),
                                           "used_by": None, "used_at": None})
         self._invite_ids[code] = invite_id
         return code
@@ -341,9 +406,10 @@ class FeedStore:
             raise PermissionDenied("You cannot follow this user.")
         if (actor, followee) in self._follow_ids:
             raise Conflict("You already follow this user.")
-        follow_id = self._t.follows.insert({"follower_id": actor, "followee_id": followee,
-                                          "created_at": self._clock()})
+        now = self._now()
+        follow_id = self._t.follows.insert({"follower_id": actor, "followee_id": followee, "created_at": now})
         self._index_follow(follow_id, actor, followee)
+        self._follow_log.append(now, actor, followee, +1)
 
     @_serialised
     def unfollow(self, actor: int, followee: int) -> None:
@@ -354,9 +420,13 @@ class FeedStore:
         if follow_id is None:
             raise NotFound("You do not follow this user.")
         self._t.follows.remove(doc_ids=[follow_id])
-        del self._follow_ids[(actor, followee)]
-        self._following[actor].discard(followee)
-        self._followers[followee].discard(actor)
+        self._unindex_follow(actor, followee)
+
+    def _unindex_follow(self, follower: int, followee: int) -> None:
+        del self._follow_ids[(follower, followee)]
+        self._following[follower].discard(followee)
+        self._followers[followee].discard(follower)
+        self._follow_log.append(self._now(), follower, followee, -1)
 
     @_serialised
     def following(self, user_id: int) -> list[int]:
@@ -380,7 +450,7 @@ class FeedStore:
             raise InvalidInput("You cannot block yourself.")
         if (actor, other) in self._block_ids:
             raise Conflict("You already blocked this user.")
-        block = {"blocker_id": actor, "blocked_id": other, "created_at": self._clock()}
+        block = {"blocker_id": actor, "blocked_id": other, "created_at": self._now()}
         with self._storage.transaction():
             block_id = self._t.blocks.insert(block)
             for a, b in ((actor, other), (other, actor)):
@@ -388,9 +458,7 @@ class FeedStore:
                     self._t.follows.remove(doc_ids=[self._follow_ids[(a, b)]])
         for a, b in ((actor, other), (other, actor)):
             if (a, b) in self._follow_ids:
-                del self._follow_ids[(a, b)]
-                self._following[a].discard(b)
-                self._followers[b].discard(a)
+                self._unindex_follow(a, b)
         self._index_block(block_id, block)
 
     @_serialised
@@ -414,7 +482,7 @@ class FeedStore:
     @_serialised
     def create_cameo(self, owner: int, fields: Doc) -> Doc:
         self._require_user(owner)
-        cameo = {**fields, "owner_id": owner, "created_at": self._clock()}
+        cameo = {**fields, "owner_id": owner, "created_at": self._now()}
         cameo_id = self._t.cameos.insert(cameo)
         self._cameo_owner[cameo_id] = owner
         return self._with_id(cameo, cameo_id)
@@ -439,7 +507,7 @@ class FeedStore:
             self._get("cameos", cameo_id, "cameo")
         if parent_id is not None:
             self._visible_post(author, parent_id)
-        now = self._clock()
+        now = self._now()
         post = {"author_id": author, "prompt": prompt, "hide_prompt": bool(hide_prompt), "video": video,
                 "thumbnail": thumbnail, "preview": preview, "cameo_ids": cameo_ids, "parent_id": parent_id,
                 "visibility": visibility, "model": model or {}, "created_at": now,
@@ -458,7 +526,7 @@ class FeedStore:
             raise PermissionDenied("Only the author can publish this video.")
         if visibility not in ("friends", "public"):
             raise InvalidInput("Publish to friends or public.")
-        now = self._clock()
+        now = self._now()
         changes: Doc = {"visibility": visibility}
         if hide_prompt is not None:
             changes["hide_prompt"] = bool(hide_prompt)
@@ -481,7 +549,7 @@ class FeedStore:
         post = self._visible_post(actor, post_id)
         if not (post["author_id"] == actor or self._owns_cameo_in(actor, post) or self._is_admin(actor)):
             raise PermissionDenied("Only the author, an admin or a cameo's owner can delete this video.")
-        now = self._clock()
+        now = self._now()
         self._t.posts.update({"deleted_at": now, "deleted_by": actor}, doc_ids=[post_id])
         self.columns.deleted_at[post_id] = now
         if post["parent_id"] is not None and post["published_at"] is not None:
@@ -521,7 +589,7 @@ class FeedStore:
         likers = self._likes.setdefault(post_id, {})
         if actor in likers:
             raise Conflict("You already like this video.")
-        now = self._clock()
+        now = self._now()
         likers[actor] = self._t.likes.insert({"user_id": actor, "post_id": post_id, "created_at": now})
         self._engage(post_id, LIKE, +1, now)
         return int(self.columns.counts[post_id, LIKE])
@@ -535,7 +603,7 @@ class FeedStore:
             raise NotFound("You have not liked this video.")
         self._t.likes.remove(doc_ids=[like_id])
         del self._likes[post_id][actor]
-        self._engage(post_id, LIKE, -1, self._clock())
+        self._engage(post_id, LIKE, -1, self._now())
         return int(self.columns.counts[post_id, LIKE])
 
     @_serialised
@@ -548,7 +616,7 @@ class FeedStore:
         """Comment on a published post (1 to 500 characters)."""
         text = _text(text, "A comment")
         self._published_post(actor, post_id)
-        now = self._clock()
+        now = self._now()
         comment = {"user_id": actor, "post_id": post_id, "text": text, "created_at": now, "deleted_at": None}
         comment_id = self._t.comments.insert(comment)
         self._comments.setdefault(post_id, []).append(comment_id)
@@ -564,7 +632,7 @@ class FeedStore:
         post = self._get("posts", comment["post_id"], "video")
         if actor not in (comment["user_id"], post["author_id"]) and not self._is_admin(actor):
             raise PermissionDenied("Only the comment's author, the video's author or an admin can delete it.")
-        now = self._clock()
+        now = self._now()
         self._t.comments.update({"deleted_at": now}, doc_ids=[comment_id])
         self._comments[comment["post_id"]].remove(comment_id)
         self._engage(comment["post_id"], COMMENT, -1, now)
@@ -586,7 +654,7 @@ class FeedStore:
         self._visible_post(viewer, post_id)
         viewers = self._views.setdefault(post_id, set())
         if viewer not in viewers:
-            self._t.views.insert({"user_id": viewer, "post_id": post_id, "created_at": self._clock()})
+            self._t.views.insert({"user_id": viewer, "post_id": post_id, "created_at": self._now()})
             viewers.add(viewer)
         return len(viewers)
 
@@ -601,7 +669,7 @@ class FeedStore:
             self._visible_post(actor, target_id)
         else:
             self._get(kind + "s", target_id, kind)
-        now = self._clock()
+        now = self._now()
         report = {"reporter_id": actor, "kind": kind, "target_id": target_id, "reason": reason,
                   "created_at": now, "status": "open"}
         report_id = self._t.reports.insert(report)
@@ -611,20 +679,20 @@ class FeedStore:
 
     # -- feeds -------------------------------------------------------------------------------------
 
-    def _tiers(self, viewer: int | None) -> np.ndarray:
-        """Each user's relationship tier from ``viewer``'s point of view."""
-        tiers = np.full(self._max_user_id + 1, EVERYONE, dtype=np.int8)
-        if viewer is None:
-            return tiers
-        friends = self._friends(viewer)
-        fof = {g for f in friends for g in self._friends(f)}
-        tiers[list(fof)] = FRIEND_OF_FRIEND
-        tiers[list(self._following.get(viewer, ()))] = FOLLOWING
-        tiers[list(friends | {viewer})] = OWN_OR_FRIEND
-        return tiers
+    def _moment(self, viewer: int | None, as_of: float) -> _Moment:
+        """What ``viewer`` could see in a feed at ``as_of``: relationships, tiers and the post mask.
 
-    def _feed_mask(self, viewer: int | None, tiers: np.ndarray, as_of: float) -> np.ndarray:
-        """Posts ``viewer`` could see in a feed at ``as_of``: the vector form of ``_can_view``."""
+        The mask is the vector form of ``_can_view`` for published posts, with
+        everything that has a time (publishing, deletion, blocks, reports,
+        follows) taken as of ``as_of``.
+        """
+        relations = _Relations(self._following, self._followers, self._follow_log, as_of)
+        tiers = np.full(self._max_user_id + 1, EVERYONE, dtype=np.int8)
+        if viewer is not None:
+            friends = relations.friends(viewer)
+            tiers[list({g for f in friends for g in relations.friends(f)})] = FRIEND_OF_FRIEND
+            tiers[list(relations.following(viewer))] = FOLLOWING
+            tiers[list(friends | {viewer})] = OWN_OR_FRIEND
         c = self.columns
         author_tier = tiers[np.maximum(c.author, 0)]
         visible = (c.visibility == VISIBILITY_CODES["public"]) | (
@@ -634,38 +702,36 @@ class FeedStore:
             hidden = [other for other, at in self._blocked_at.get(viewer, {}).items() if at <= as_of]
             if hidden:
                 mask &= ~np.isin(c.author, hidden)
-            reported = [p for p, at in self._reported.get(viewer, {}).items() if at <= as_of]
-            mask[reported] = False
-        return mask
+            mask[[p for p, at in self._reported.get(viewer, {}).items() if at <= as_of]] = False
+        return _Moment(viewer, as_of, relations, tiers, mask)
 
     def _page(self, viewer: int | None, cursor: str | None, limit: int,
-              order: Callable[[np.ndarray, np.ndarray, float, int], list[int]]) -> FeedPage:
+              order: Callable[[_Moment, int], list[int]]) -> FeedPage:
         """Serve one page of an ordering, frozen at the cursor's moment."""
-        if not 1 <= limit <= MAX_PAGE:
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"A page holds 1 to {MAX_PAGE} videos.")
         if viewer is not None:
             self._require_user(viewer)
-        position = Cursor.decode(cursor) if cursor else Cursor(self._clock(), 0)
-        tiers = self._tiers(viewer)
-        mask = self._feed_mask(viewer, tiers, position.as_of)
-        ordered = order(mask, tiers, position.as_of, position.offset + limit + 1)
+        position = Cursor.decode(cursor) if cursor else Cursor(self._now(event=False), 0)
+        moment = self._moment(viewer, position.as_of)
+        ordered = order(moment, position.offset + limit + 1)
         slots = ordered[position.offset: position.offset + limit]
         items = []
         for post_id in slots:  # drop what changed since the first page, without moving later slots
             post = self._get("posts", post_id, "video")
             if self._can_view(viewer, post) and post_id not in self._reported.get(viewer, {}):
-                items.append(FeedItem(self._present(post_id, post, viewer), self._reasons(viewer, post_id, post, tiers)))
+                items.append(FeedItem(self._present(post_id, post, viewer), self._reasons(moment, post_id, post)))
         end = position.offset + len(slots)
         next_cursor = Cursor(position.as_of, end).encode() if len(ordered) > end else None
         return FeedPage(items, next_cursor)
 
-    def _ranked(self, mask: np.ndarray, tiers: np.ndarray, as_of: float, wanted: int) -> list[int]:
+    def _ranked(self, moment: _Moment, wanted: int) -> list[int]:
         """For-you order: best score first, at most N in a row per author."""
-        ids = np.flatnonzero(mask)
-        counts = self._engagement_log.counts_as_of(self.columns.counts, as_of)[ids]
+        ids = np.flatnonzero(moment.mask)
+        counts = self._engagement_log.counts_as_of(self.columns.counts, moment.as_of)[ids]
         authors = self.columns.author
-        post_scores = scores(self.ranking, tiers[authors[ids]], counts,
-                             self.columns.published_at[ids], as_of)
+        post_scores = scores(self.ranking, moment.tiers[authors[ids]], counts, self.columns.published_at[ids],
+                             moment.as_of)
         k = 2 * wanted + 32
         while True:
             ranked = best_first(ids, post_scores, min(k, len(ids)))
@@ -686,14 +752,13 @@ class FeedStore:
     @_serialised
     def following_feed(self, viewer: int, cursor: str | None = None, limit: int = 20) -> FeedPage:
         """Posts by people ``viewer`` follows, newest first."""
-        followed = list(self._following.get(viewer, ()))
-        return self._page(viewer, cursor, limit, lambda mask, tiers, as_of, wanted: self._newest(
-            mask & np.isin(self.columns.author, followed), wanted))
+        return self._page(viewer, cursor, limit, lambda moment, wanted: self._newest(
+            moment.mask & np.isin(self.columns.author, list(moment.relations.following(viewer))), wanted))
 
     @_serialised
     def latest(self, viewer: int | None, cursor: str | None = None, limit: int = 20) -> FeedPage:
         """Every post ``viewer`` may see, newest first."""
-        return self._page(viewer, cursor, limit, lambda mask, tiers, as_of, wanted: self._newest(mask, wanted))
+        return self._page(viewer, cursor, limit, lambda moment, wanted: self._newest(moment.mask, wanted))
 
     @_serialised
     def profile_feed(self, viewer: int | None, author: int, cursor: str | None = None, limit: int = 20) -> FeedPage:
@@ -701,37 +766,39 @@ class FeedStore:
         self._require_user(author)
         if self._blocked_between(viewer, author):
             raise NotFound("This profile is not available.")
-        return self._page(viewer, cursor, limit, lambda mask, tiers, as_of, wanted: self._newest(
-            mask & (self.columns.author == author), wanted))
+        return self._page(viewer, cursor, limit, lambda moment, wanted: self._newest(
+            moment.mask & (self.columns.author == author), wanted))
 
-    def _reasons(self, viewer: int | None, post_id: int, post: Doc, tiers: np.ndarray) -> list[str]:
+    def _handle(self, user_id: int) -> str:
+        return "@" + self._get("users", user_id, "user")["handle"]
+
+    def _reasons(self, moment: _Moment, post_id: int, post: Doc) -> list[str]:
         """Why this post is in the feed, in the words of a "why am I seeing this" line."""
-        author = post["author_id"]
-        handle = "@" + self._get("users", author, "user")["handle"]
-        tier = tiers[author]
+        viewer, author = moment.viewer, post["author_id"]
+        tier = moment.tiers[author]
         if viewer == author:
             reasons = ["your video"]
         elif tier == OWN_OR_FRIEND:
-            reasons = [f"from your friend {handle}"]
+            reasons = [f"from your friend {self._handle(author)}"]
         elif tier == FOLLOWING:
-            reasons = [f"you follow {handle}"]
+            reasons = [f"you follow {self._handle(author)}"]
         elif tier == FRIEND_OF_FRIEND:
-            via = sorted(self._friends(author) & self._friends(viewer))
-            reasons = [f"{handle} is a friend of @{self._get('users', via[0], 'user')['handle']}"]
+            via = min(moment.relations.friends(author) & moment.relations.friends(viewer))
+            reasons = [f"{self._handle(author)} is a friend of {self._handle(via)}"]
         else:
             reasons = []
         if viewer is not None:
             likers = self._likes.get(post_id, {})
-            followed_likers = [u for u in self._following.get(viewer, ()) if u in likers]
+            followed_likers = sorted(u for u in moment.relations.following(viewer) if u in likers)
             if len(followed_likers) == 1:
-                reasons.append(f"liked by @{self._get('users', followed_likers[0], 'user')['handle']}")
+                reasons.append(f"liked by {self._handle(followed_likers[0])}")
             elif followed_likers:
                 reasons.append(f"liked by {len(followed_likers)} people you follow")
         parent_id = post["parent_id"]
         if parent_id is not None:
             parent = self._get("posts", parent_id, "video")
             if self._can_view(viewer, parent):
-                reasons.append(f"remix of @{self._get('users', parent['author_id'], 'user')['handle']}'s video")
+                reasons.append(f"remix of {self._handle(parent['author_id'])}'s video")
         if tier == EVERYONE and not reasons:
             popular = self.columns.counts[post_id, LIKE] >= self.ranking.popular_likes
             reasons.append("popular on Dreamreel" if popular else "new on Dreamreel")
