@@ -114,7 +114,9 @@ def _serialised(method: F) -> F:
 
 
 def _text(value: str, what: str, max_len: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text.")
+    text = value.strip()
     if not 1 <= len(text) <= max_len:
         raise InvalidInput(f"{what} must be 1 to {max_len} characters (it is {len(text)}).")
     return text
@@ -332,7 +334,7 @@ class FeedStore:
                     external_id: str | None = None, is_admin: bool = False,
                     invite_code: str | None = None) -> Doc:
         """Register a user. An ``invite_code``, when given, must be unused and is spent."""
-        handle = (handle or "").strip().lstrip("@").lower()
+        handle = handle.strip().lstrip("@").lower() if isinstance(handle, str) else ""
         if not HANDLE_RE.fullmatch(handle):
             raise InvalidInput("A handle is 3 to 30 characters: lowercase letters, digits and _.")
         if handle in self._handles:
@@ -502,7 +504,7 @@ class FeedStore:
         prompt = _text(prompt, "A prompt")
         if visibility not in VISIBILITIES:
             raise InvalidInput(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
-        cameo_ids = [int(c) for c in cameo_ids]
+        cameo_ids = list(cameo_ids)
         for cameo_id in cameo_ids:
             self._get("cameos", cameo_id, "cameo")
         if parent_id is not None:
