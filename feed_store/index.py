@@ -126,3 +126,38 @@ class EventLog:
         past = counts.copy()
         np.subtract.at(past, (subjects, objects), deltas)
         return past
+
+
+def pair_key(a: int, b: int) -> int:
+    """The document id of a pair: a like is (post, user), a follow (follower, followee).
+
+    Keying pair tables by the pair itself makes "does it exist?" and "remove
+    it" dictionary lookups, with no million-entry index to build at open.
+    """
+    return a << 32 | b
+
+
+class Likers:
+    """Who liked each post, listed without a dictionary of every like.
+
+    The likes present at open sit in one sorted array of pair keys; likes
+    given and taken back since then sit in two small maps.
+    """
+
+    def __init__(self, keys_at_open: np.ndarray) -> None:
+        self._at_open = np.sort(keys_at_open.astype(np.int64))
+        self._added: dict[int, set[int]] = {}
+        self._removed: set[int] = set()
+
+    def add(self, post: int, user: int) -> None:
+        self._removed.discard(pair_key(post, user))
+        self._added.setdefault(post, set()).add(user)
+
+    def remove(self, post: int, user: int) -> None:
+        self._removed.add(pair_key(post, user))
+        self._added.get(post, set()).discard(user)
+
+    def of(self, post: int) -> list[int]:
+        lo, hi = np.searchsorted(self._at_open, [pair_key(post, 0), pair_key(post + 1, 0)])
+        at_open = (int(k) for k in self._at_open[lo:hi] if int(k) not in self._removed)
+        return sorted({k & 0xFFFFFFFF for k in at_open} | self._added.get(post, set()))

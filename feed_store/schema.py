@@ -3,7 +3,8 @@
 Version 1 is a single stock TinyDB ``JSONStorage`` file, ``dreamreel.json``
 (the layout the benchmark's naive baseline writes), with no ``_meta`` table and
 optional bookkeeping fields. Version 2 is the journal layout of
-:mod:`feed_store.journal` with the version recorded in ``_meta``. Add a version
+:mod:`feed_store.journal` with the version recorded in ``_meta``, and pair
+tables (likes, follows, views, blocks) keyed by their pair. Add a version
 by appending a migration to ``MIGRATIONS``.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import orjson
 
 from .errors import SchemaError
+from .index import pair_key
 from .journal import JournalStorage, Tables
 
 SCHEMA_VERSION = 2
@@ -28,8 +30,15 @@ def read_version(tables: Tables) -> int | None:
     return None if meta is None else int(meta["schema_version"])
 
 
+PAIR_TABLES = {"likes": ("post_id", "user_id"), "follows": ("follower_id", "followee_id"),
+               "views": ("post_id", "user_id"), "blocks": ("blocker_id", "blocked_id")}
+
+
 def _v1_to_v2(tables: Tables) -> None:
-    """Fill the post fields v2 requires that a v1 file may leave out."""
+    """Key pair tables by their pair and fill the post fields a v1 file may leave out."""
+    for name, (a, b) in PAIR_TABLES.items():
+        if name in tables:
+            tables[name] = {str(pair_key(d[a], d[b])): d for d in tables[name].values()}
     for post in tables.get("posts", {}).values():
         post.setdefault("hide_prompt", False)
         post.setdefault("parent_id", None)

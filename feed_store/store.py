@@ -14,21 +14,24 @@ from the session, never from the client.
 from __future__ import annotations
 
 import functools
+import gc
 import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import numpy as np
 from tinydb import TinyDB
+from tinydb.table import Document
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, PostColumns
+from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, Likers, PostColumns, pair_key
 from .journal import JournalTable
 from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
@@ -114,9 +117,9 @@ def _serialised(method: F) -> F:
 
 
 def _text(value: str, what: str, max_len: int = MAX_TEXT) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, (str, type(None))):
         raise InvalidInput(f"{what} must be text.")
-    text = value.strip()
+    text = (value or "").strip()
     if not 1 <= len(text) <= max_len:
         raise InvalidInput(f"{what} must be 1 to {max_len} characters (it is {len(text)}).")
     return text
@@ -134,10 +137,17 @@ class FeedStore:
         self._clock = clock
         self._last_time = 0.0
         self._lock = threading.RLock()
-        self._storage = open_storage(self.directory)
-        self._db = _Database(storage=lambda: self._storage)
-        self._t = SimpleNamespace(**{name: self._db.table(name) for name in self.TABLES})
-        self._build_indexes()
+        collecting = gc.isenabled()
+        gc.disable()  # opening makes millions of long-lived objects: collecting them now is wasted work
+        try:
+            self._storage = open_storage(self.directory)
+            self._db = _Database(storage=lambda: self._storage)
+            self._t = SimpleNamespace(**{name: self._db.table(name) for name in self.TABLES})
+            self._build_indexes()
+        finally:
+            if collecting:
+                gc.enable()
+        gc.freeze()  # and keep later collections from scanning them again
 
     def close(self) -> None:
         with self._lock:
@@ -160,21 +170,19 @@ class FeedStore:
         for key, user in tables.get("users", {}).items():
             self._index_user(int(key), user)
 
-        self._following: dict[int, set[int]] = {}
-        self._followers: dict[int, set[int]] = {}
-        self._follow_ids: dict[tuple[int, int], int] = {}
-        follows = tables.get("follows", {})
-        for key, f in follows.items():
-            self._index_follow(int(key), f["follower_id"], f["followee_id"])
+        self._following: defaultdict[int, set[int]] = defaultdict(set)
+        self._followers: defaultdict[int, set[int]] = defaultdict(set)
+        follows = tables.get("follows", {}).values()
+        for f in follows:
+            self._following[f["follower_id"]].add(f["followee_id"])
+            self._followers[f["followee_id"]].add(f["follower_id"])
         self._follow_log = EventLog()
-        self._follow_log.load(np.fromiter((f["created_at"] for f in follows.values()), np.float64, len(follows)),
-                              np.fromiter((f["follower_id"] for f in follows.values()), np.int32, len(follows)),
-                              np.fromiter((f["followee_id"] for f in follows.values()), np.int32, len(follows)))
+        self._follow_log.load(*self._columns_of(follows, ("created_at", np.float64), ("follower_id", np.int32),
+                                                ("followee_id", np.int32)))
 
-        self._block_ids: dict[tuple[int, int], int] = {}
         self._blocked_at: dict[int, dict[int, float]] = {}  # user -> {other: when}, both directions
-        for key, b in tables.get("blocks", {}).items():
-            self._index_block(int(key), b)
+        for b in tables.get("blocks", {}).values():
+            self._index_block(b)
 
         self._invite_ids = {inv["code"]: int(key) for key, inv in tables.get("invites", {}).items()}
         self._cameo_owner = {int(key): c["owner_id"] for key, c in tables.get("cameos", {}).items()}
@@ -184,9 +192,7 @@ class FeedStore:
         self._remixes: dict[int, list[int]] = {}
         for key, post in tables.get("posts", {}).items():
             self._index_post(int(key), post)
-        self._views: dict[int, set[int]] = {}
-        for v in tables.get("views", {}).values():
-            self._views.setdefault(v["post_id"], set()).add(v["user_id"])
+        self._view_counts = Counter(v["post_id"] for v in tables.get("views", {}).values())
 
         self._reported: dict[int, dict[int, float]] = {}  # reporter -> {post: when}
         for r in tables.get("reports", {}).values():
@@ -194,15 +200,10 @@ class FeedStore:
                 self._reported.setdefault(r["reporter_id"], {})[r["target_id"]] = r["created_at"]
 
         # Engagement: current counts plus their history for as-of ranking.
-        times: list[float] = []
-        posts: list[int] = []
-        kinds: list[int] = []
-        self._likes: dict[int, dict[int, int]] = {}  # post -> {user: like id}
-        for key, like in tables.get("likes", {}).items():
-            self._likes.setdefault(like["post_id"], {})[like["user_id"]] = int(key)
-            times.append(like["created_at"])
-            posts.append(like["post_id"])
-        kinds += [LIKE] * len(posts)
+        likes = tables.get("likes", {})
+        self._likers = Likers(np.fromiter(map(int, likes), np.int64, len(likes)))
+        like_times, like_posts = self._columns_of(likes.values(), ("created_at", np.float64), ("post_id", np.int32))
+        times, posts, kinds = [], [], []
         self._comments: dict[int, list[int]] = {}
         for key, c in tables.get("comments", {}).items():
             if c["deleted_at"] is None:
@@ -217,11 +218,11 @@ class FeedStore:
                     times.append(published)
                     posts.append(parent)
                     kinds.append(REMIX)
-        post_arr = np.asarray(posts, dtype=np.int32)
-        kind_arr = np.asarray(kinds, dtype=np.int8)
+        post_arr = np.concatenate([like_posts, np.asarray(posts, dtype=np.int32)])
+        kind_arr = np.concatenate([np.full(len(like_posts), LIKE, np.int8), np.asarray(kinds, dtype=np.int8)])
         np.add.at(self.columns.counts, (post_arr, kind_arr), 1)
         self._engagement_log = EventLog()
-        self._engagement_log.load(np.asarray(times, dtype=np.float64), post_arr, kind_arr)
+        self._engagement_log.load(np.concatenate([like_times, np.asarray(times, dtype=np.float64)]), post_arr, kind_arr)
 
         # Never hand out a time before an event already stored (see ``_now``).
         c = self.columns
@@ -231,20 +232,18 @@ class FeedStore:
                                *(at for blocked in self._blocked_at.values() for at in blocked.values()),
                                *(at for reports in self._reported.values() for at in reports.values())])
 
+    @staticmethod
+    def _columns_of(docs: Collection[Doc], *fields: tuple[str, type]) -> list[np.ndarray]:
+        return [np.fromiter((d[name] for d in docs), dtype, len(docs)) for name, dtype in fields]
+
     def _index_user(self, user_id: int, user: Doc) -> None:
         self._handles[user["handle"]] = user_id
         if user.get("external_id"):
             self._external_ids[user["external_id"]] = user_id
         self._max_user_id = max(self._max_user_id, user_id)
 
-    def _index_follow(self, follow_id: int, follower: int, followee: int) -> None:
-        self._following.setdefault(follower, set()).add(followee)
-        self._followers.setdefault(followee, set()).add(follower)
-        self._follow_ids[(follower, followee)] = follow_id
-
-    def _index_block(self, block_id: int, block: Doc) -> None:
+    def _index_block(self, block: Doc) -> None:
         a, b, at = block["blocker_id"], block["blocked_id"], block["created_at"]
-        self._block_ids[(a, b)] = block_id
         for x, y in ((a, b), (b, a)):
             earlier = self._blocked_at.setdefault(x, {}).get(y, NEVER)
             self._blocked_at[x][y] = min(earlier, at)
@@ -255,6 +254,15 @@ class FeedStore:
         self._posts_by_author.setdefault(post["author_id"], []).append(post_id)
         if post["parent_id"] is not None:
             self._remixes.setdefault(post["parent_id"], []).append(post_id)
+
+    def _has_pair(self, table: str, a: int, b: int) -> bool:
+        return str(pair_key(a, b)) in self._storage.read().get(table, {})
+
+    def _insert_pair(self, table: str, a: int, b: int, doc: Doc) -> None:
+        getattr(self._t, table).insert(Document(doc, doc_id=pair_key(a, b)))
+
+    def _remove_pair(self, table: str, a: int, b: int) -> None:
+        getattr(self._t, table).remove(doc_ids=[pair_key(a, b)])
 
     def _now(self, *, event: bool = True) -> float:
         """The time of an event, or of a read with ``event=False``.
@@ -406,26 +414,22 @@ class FeedStore:
             raise InvalidInput("You cannot follow yourself.")
         if self._blocked_between(actor, followee):
             raise PermissionDenied("You cannot follow this user.")
-        if (actor, followee) in self._follow_ids:
+        if self._has_pair("follows", actor, followee):
             raise Conflict("You already follow this user.")
         now = self._now()
-        follow_id = self._t.follows.insert({"follower_id": actor, "followee_id": followee, "created_at": now})
-        self._index_follow(follow_id, actor, followee)
+        self._insert_pair("follows", actor, followee, {"follower_id": actor, "followee_id": followee, "created_at": now})
+        self._following[actor].add(followee)
+        self._followers[followee].add(actor)
         self._follow_log.append(now, actor, followee, +1)
 
     @_serialised
     def unfollow(self, actor: int, followee: int) -> None:
-        self._unfollow(actor, followee)
-
-    def _unfollow(self, actor: int, followee: int) -> None:
-        follow_id = self._follow_ids.get((actor, followee))
-        if follow_id is None:
+        if not self._has_pair("follows", actor, followee):
             raise NotFound("You do not follow this user.")
-        self._t.follows.remove(doc_ids=[follow_id])
+        self._remove_pair("follows", actor, followee)
         self._unindex_follow(actor, followee)
 
     def _unindex_follow(self, follower: int, followee: int) -> None:
-        del self._follow_ids[(follower, followee)]
         self._following[follower].discard(followee)
         self._followers[followee].discard(follower)
         self._follow_log.append(self._now(), follower, followee, -1)
@@ -450,27 +454,24 @@ class FeedStore:
         self._require_user(other)
         if actor == other:
             raise InvalidInput("You cannot block yourself.")
-        if (actor, other) in self._block_ids:
+        if self._has_pair("blocks", actor, other):
             raise Conflict("You already blocked this user.")
         block = {"blocker_id": actor, "blocked_id": other, "created_at": self._now()}
+        ended = [(a, b) for a, b in ((actor, other), (other, actor)) if self._has_pair("follows", a, b)]
         with self._storage.transaction():
-            block_id = self._t.blocks.insert(block)
-            for a, b in ((actor, other), (other, actor)):
-                if (a, b) in self._follow_ids:
-                    self._t.follows.remove(doc_ids=[self._follow_ids[(a, b)]])
-        for a, b in ((actor, other), (other, actor)):
-            if (a, b) in self._follow_ids:
-                self._unindex_follow(a, b)
-        self._index_block(block_id, block)
+            self._insert_pair("blocks", actor, other, block)
+            for a, b in ended:
+                self._remove_pair("follows", a, b)
+        for a, b in ended:
+            self._unindex_follow(a, b)
+        self._index_block(block)
 
     @_serialised
     def unblock(self, actor: int, other: int) -> None:
-        block_id = self._block_ids.get((actor, other))
-        if block_id is None:
+        if not self._has_pair("blocks", actor, other):
             raise NotFound("You have not blocked this user.")
-        self._t.blocks.remove(doc_ids=[block_id])
-        del self._block_ids[(actor, other)]
-        if (other, actor) not in self._block_ids:
+        self._remove_pair("blocks", actor, other)
+        if not self._has_pair("blocks", other, actor):
             self._blocked_at[actor].pop(other, None)
             self._blocked_at[other].pop(actor, None)
 
@@ -569,8 +570,8 @@ class FeedStore:
         out = self._with_id(post, post_id)
         author = self._get("users", post["author_id"], "user")
         out.update(author_handle=author["handle"], author_name=author["display_name"], likes=likes,
-                   comments=comments, remixes=remixes, views=len(self._views.get(post_id, ())),
-                   liked=viewer is not None and viewer in self._likes.get(post_id, {}))
+                   comments=comments, remixes=remixes, views=self._view_counts[post_id],
+                   liked=viewer is not None and self._has_pair("likes", post_id, viewer))
         if post["hide_prompt"] and viewer != post["author_id"]:
             out["prompt"] = None
         return out
@@ -588,11 +589,11 @@ class FeedStore:
     def like(self, actor: int, post_id: int) -> int:
         """Like a post; returns its new like count."""
         self._published_post(actor, post_id)
-        likers = self._likes.setdefault(post_id, {})
-        if actor in likers:
+        if self._has_pair("likes", post_id, actor):
             raise Conflict("You already like this video.")
         now = self._now()
-        likers[actor] = self._t.likes.insert({"user_id": actor, "post_id": post_id, "created_at": now})
+        self._insert_pair("likes", post_id, actor, {"user_id": actor, "post_id": post_id, "created_at": now})
+        self._likers.add(post_id, actor)
         self._engage(post_id, LIKE, +1, now)
         return int(self.columns.counts[post_id, LIKE])
 
@@ -600,18 +601,17 @@ class FeedStore:
     def unlike(self, actor: int, post_id: int) -> int:
         """Take a like back; returns the new like count."""
         self._visible_post(actor, post_id)
-        like_id = self._likes.get(post_id, {}).get(actor)
-        if like_id is None:
+        if not self._has_pair("likes", post_id, actor):
             raise NotFound("You have not liked this video.")
-        self._t.likes.remove(doc_ids=[like_id])
-        del self._likes[post_id][actor]
+        self._remove_pair("likes", post_id, actor)
+        self._likers.remove(post_id, actor)
         self._engage(post_id, LIKE, -1, self._now())
         return int(self.columns.counts[post_id, LIKE])
 
     @_serialised
     def likers(self, viewer: int | None, post_id: int) -> list[int]:
         self._visible_post(viewer, post_id)
-        return sorted(self._likes.get(post_id, {}))
+        return self._likers.of(post_id)
 
     @_serialised
     def comment(self, actor: int, post_id: int, text: str) -> Doc:
@@ -654,11 +654,10 @@ class FeedStore:
     def record_view(self, viewer: int, post_id: int) -> int:
         """Count a view once per user; returns the view count."""
         self._visible_post(viewer, post_id)
-        viewers = self._views.setdefault(post_id, set())
-        if viewer not in viewers:
-            self._t.views.insert({"user_id": viewer, "post_id": post_id, "created_at": self._now()})
-            viewers.add(viewer)
-        return len(viewers)
+        if not self._has_pair("views", post_id, viewer):
+            self._insert_pair("views", post_id, viewer, {"user_id": viewer, "post_id": post_id, "created_at": self._now()})
+            self._view_counts[post_id] += 1
+        return self._view_counts[post_id]
 
     @_serialised
     def report(self, actor: int, kind: str, target_id: int, reason: str) -> Doc:
@@ -790,8 +789,8 @@ class FeedStore:
         else:
             reasons = []
         if viewer is not None:
-            likers = self._likes.get(post_id, {})
-            followed_likers = sorted(u for u in moment.relations.following(viewer) if u in likers)
+            followed_likers = sorted(u for u in moment.relations.following(viewer)
+                                     if self._has_pair("likes", post_id, u))
             if len(followed_likers) == 1:
                 reasons.append(f"liked by {self._handle(followed_likers[0])}")
             elif followed_likers:
