@@ -49,6 +49,14 @@ def test_likes_comments_and_views_are_counted_and_survive_reopen(store, open_sto
     got = reopened.get_post(people.alice, post)
     assert (got["likes"], got["comments"], got["views"]) == (1, 3, 1)
     assert [c["text"] for c in reopened.comments(people.bob, post)] == ["so dreamy", "x" * 500, "!"]
+    # Likes from before the reopen and after it, given and taken back, list together.
+    reopened.like(people.dave, post)
+    reopened.unlike(people.alice, post)
+    reopened.like(people.alice, post)
+    reopened.unlike(people.dave, post)
+    reopened.like(people.erin, post)
+    assert reopened.likers(people.bob, post) == sorted([people.alice, people.erin])
+    assert reopened.get_post(people.dave, post)["liked"] is False
 
 
 def test_deleting_a_comment_is_for_its_author_the_posts_author_or_an_admin(store, people):
