@@ -43,6 +43,7 @@ MAX_TEXT = 500
 MAX_PAGE = 100
 VISIBILITIES = tuple(VISIBILITY_CODES)
 REPORT_KINDS = ("post", "comment", "user")
+CAMEO_PERMISSIONS = ("only_me", "approved", "mutuals", "everyone")
 
 Doc = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,7 +129,8 @@ def _text(value: str, what: str, max_len: int = MAX_TEXT) -> str:
 class FeedStore:
     """Users, follows, invites, posts, engagement, moderation data and feeds."""
 
-    TABLES = ("users", "follows", "invites", "posts", "likes", "comments", "views", "reports", "blocks", "cameos")
+    TABLES = ("users", "follows", "invites", "posts", "likes", "comments", "views", "reports", "blocks", "cameos",
+              "notifications")
 
     def __init__(self, directory: str | Path, *, ranking: RankingConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -189,6 +191,7 @@ class FeedStore:
 
         self.columns = PostColumns()
         self._posts_by_author: dict[int, list[int]] = {}
+        self._posts_by_cameo: dict[int, list[int]] = {}
         self._remixes: dict[int, list[int]] = {}
         for key, post in tables.get("posts", {}).items():
             self._index_post(int(key), post)
@@ -252,6 +255,8 @@ class FeedStore:
         self.columns.set_post(post_id, post["author_id"], post["visibility"], post["published_at"],
                               post["deleted_at"])
         self._posts_by_author.setdefault(post["author_id"], []).append(post_id)
+        for cameo_id in post["cameo_ids"]:
+            self._posts_by_cameo.setdefault(cameo_id, []).append(post_id)
         if post["parent_id"] is not None:
             self._remixes.setdefault(post["parent_id"], []).append(post_id)
 
@@ -480,19 +485,118 @@ class FeedStore:
         """Whether either user has blocked the other."""
         return self._blocked_between(a, b)
 
-    # -- cameos (the cameo package owns their meaning) --------------------------------------------
+    # -- cameos: who may use a likeness (the cameo package makes and checks the likeness itself) -----
 
     @_serialised
     def create_cameo(self, owner: int, fields: Doc) -> Doc:
+        """Record a verified cameo; one per user, usable by its owner alone until they say otherwise."""
         self._require_user(owner)
-        cameo = {**fields, "owner_id": owner, "created_at": self._now()}
+        if self._cameo_id_of(owner) is not None:
+            raise Conflict("You already have a cameo; delete it to record a new one.")
+        cameo = {**fields, "owner_id": owner, "permission": "only_me", "approved_ids": [], "restrictions": "",
+                 "created_at": self._now()}
         cameo_id = self._t.cameos.insert(cameo)
         self._cameo_owner[cameo_id] = owner
         return self._with_id(cameo, cameo_id)
 
+    def _cameo_id_of(self, user_id: int) -> int | None:
+        return next((c for c, owner in self._cameo_owner.items() if owner == user_id), None)
+
     @_serialised
     def get_cameo(self, cameo_id: int) -> Doc:
         return self._with_id(self._get("cameos", cameo_id, "cameo"), cameo_id)
+
+    @_serialised
+    def cameo_of(self, user_id: int) -> Doc | None:
+        """A user's cameo, or ``None``."""
+        cameo_id = self._cameo_id_of(user_id)
+        return None if cameo_id is None else self.get_cameo(cameo_id)
+
+    @_serialised
+    def all_cameos(self) -> list[Doc]:
+        """Every cameo (to refuse a new one whose face is already someone's)."""
+        return [self._with_id(self._get("cameos", c, "cameo"), c) for c in sorted(self._cameo_owner)]
+
+    def _own_cameo(self, actor: int, cameo_id: int) -> Doc:
+        cameo = self._get("cameos", cameo_id, "cameo")
+        if cameo["owner_id"] != actor:
+            raise PermissionDenied("Only the cameo's owner can do this.")
+        return cameo
+
+    @_serialised
+    def set_cameo_permission(self, actor: int, cameo_id: int, permission: str,
+                             approved_ids: Iterable[int] | None = None, restrictions: str | None = None) -> Doc:
+        """Who may use the cameo from now on: a narrower setting refuses the next use at once."""
+        cameo = self._own_cameo(actor, cameo_id)
+        if permission not in CAMEO_PERMISSIONS:
+            raise InvalidInput(f"Cameo permission must be one of {', '.join(CAMEO_PERMISSIONS)}.")
+        changes: Doc = {"permission": permission}
+        if approved_ids is not None:
+            approved = sorted(set(approved_ids) - {actor})
+            for user_id in approved:
+                self._require_user(user_id)
+            changes["approved_ids"] = approved
+        if restrictions is not None:
+            if not isinstance(restrictions, str) or len(restrictions) > MAX_TEXT:
+                raise InvalidInput(f"Restrictions are text of at most {MAX_TEXT} characters.")
+            changes["restrictions"] = restrictions.strip()
+        self._t.cameos.update(changes, doc_ids=[cameo_id])
+        return self._with_id({**cameo, **changes}, cameo_id)
+
+    @_serialised
+    def cameo_use_refusal(self, user_id: int, cameo_id: int) -> str | None:
+        """The one answer to "may this user put this cameo in a video now?": ``None`` if so, else why not."""
+        cameo = self._storage.read().get("cameos", {}).get(str(cameo_id)) if isinstance(cameo_id, int) else None
+        if cameo is None:
+            return "That cameo no longer exists."
+        owner = cameo["owner_id"]
+        if user_id == owner:
+            return None
+        handle = self._handle(owner)
+        if self._blocked_between(user_id, owner):
+            return f"You cannot use {handle}'s cameo."
+        permission = cameo["permission"]
+        if permission == "everyone" or (permission == "mutuals" and user_id in self._friends(owner)) or (
+                permission == "approved" and user_id in cameo["approved_ids"]):
+            return None
+        return f"{handle} has not allowed you to use their cameo."
+
+    @_serialised
+    def usable_cameos(self, user_id: int) -> list[Doc]:
+        """Cameos ``user_id`` may use now (their own first), for the cameo picker."""
+        usable = [c for c in sorted(self._cameo_owner, key=lambda c: (self._cameo_owner[c] != user_id, c))
+                  if self.cameo_use_refusal(user_id, c) is None]
+        return [{"id": c, "owner_id": self._cameo_owner[c], "handle": self._handle(self._cameo_owner[c])[1:]}
+                for c in usable]
+
+    @_serialised
+    def posts_with_cameo(self, actor: int, cameo_id: int) -> list[Doc]:
+        """Every video that uses the actor's cameo, anyone's drafts included, newest first."""
+        self._own_cameo(actor, cameo_id)
+        ids = sorted(self._posts_by_cameo.get(cameo_id, []), reverse=True)
+        return [self._present(p, self._get("posts", p, "video"), actor) for p in ids
+                if self.columns.deleted_at[p] == NEVER]
+
+    @_serialised
+    def delete_cameo(self, actor: int, cameo_id: int) -> Doc:
+        """Delete the cameo record; returns it so the caller erases its files."""
+        cameo = self._own_cameo(actor, cameo_id)
+        self._t.cameos.remove(doc_ids=[cameo_id])
+        del self._cameo_owner[cameo_id]
+        return self._with_id(cameo, cameo_id)
+
+    # -- notifications ------------------------------------------------------------------------------
+
+    def _notify(self, user_id: int, kind: str, data: Doc) -> None:
+        self._t.notifications.insert({"user_id": user_id, "kind": kind, "data": data, "created_at": self._now(),
+                                      "read": False})
+
+    @_serialised
+    def notifications(self, user_id: int) -> list[Doc]:
+        """A user's notifications, newest first."""
+        self._require_user(user_id)
+        mine = self._t.notifications.search(lambda n: n["user_id"] == user_id)
+        return [self._with_id(n, n.doc_id) for n in sorted(mine, key=lambda n: -n.doc_id)]
 
     # -- posts -------------------------------------------------------------------------------------
 
@@ -505,9 +609,12 @@ class FeedStore:
         prompt = _text(prompt, "A prompt")
         if visibility not in VISIBILITIES:
             raise InvalidInput(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
-        cameo_ids = list(cameo_ids)
+        cameo_ids = list(dict.fromkeys(cameo_ids))
         for cameo_id in cameo_ids:
             self._get("cameos", cameo_id, "cameo")
+            refusal = self.cameo_use_refusal(author, cameo_id)
+            if refusal is not None:
+                raise PermissionDenied(refusal)
         if parent_id is not None:
             self._visible_post(author, parent_id)
         now = self._now()
@@ -515,7 +622,12 @@ class FeedStore:
                 "thumbnail": thumbnail, "preview": preview, "cameo_ids": cameo_ids, "parent_id": parent_id,
                 "visibility": visibility, "model": model or {}, "created_at": now,
                 "published_at": None if visibility == "draft" else now, "deleted_at": None}
-        post_id = self._t.posts.insert(post)
+        with self._storage.transaction():
+            post_id = self._t.posts.insert(post)
+            for cameo_id in cameo_ids:  # owners hear of every use of their likeness
+                owner = self._cameo_owner[cameo_id]
+                if owner != author:
+                    self._notify(owner, "cameo_used", {"post_id": post_id, "cameo_id": cameo_id, "by": author})
         self._index_post(post_id, post)
         if parent_id is not None and visibility != "draft":
             self._engage(parent_id, REMIX, +1, now)

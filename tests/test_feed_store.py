@@ -314,8 +314,9 @@ def test_publishing_a_draft_remix_counts_it_on_the_parent(store, open_store, peo
 
 
 def test_a_cameo_owner_can_see_and_delete_a_draft_that_uses_their_cameo(store, people):
-    cameo = store.create_cameo(people.erin, {"name": "erin waving", "consent": "friends"})["id"]
+    cameo = store.create_cameo(people.erin, {"name": "erin waving"})["id"]
     assert store.get_cameo(cameo)["owner_id"] == people.erin
+    store.set_cameo_permission(people.erin, cameo, "approved", approved_ids=[people.bob])
     draft = store.create_post(people.bob, "erin on the moon", cameo_ids=[cameo])["id"]
     other_draft = store.create_post(people.bob, "no cameo here")["id"]
 
