@@ -579,10 +579,15 @@ class FeedStore:
 
     @_serialised
     def delete_cameo(self, actor: int, cameo_id: int) -> Doc:
-        """Delete the cameo record; returns it so the caller erases its files."""
+        """Delete the cameo record; returns it so the caller erases its files.
+
+        The journal is compacted at once: the face embedding must not linger
+        on disk in an old journal line.
+        """
         cameo = self._own_cameo(actor, cameo_id)
         self._t.cameos.remove(doc_ids=[cameo_id])
         del self._cameo_owner[cameo_id]
+        self._storage.compact()
         return self._with_id(cameo, cameo_id)
 
     # -- notifications ------------------------------------------------------------------------------
