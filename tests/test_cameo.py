@@ -1,0 +1,182 @@
+"""Making, casting and erasing cameos with the real face stack (MTCNN, dlib) on real clips.
+
+The clips come from two real photos (``skimage``'s astronaut and matplotlib's
+Grace Hopper), turned in 3D for the head turns (see ``face_clips``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import face_clips
+from cameo import CameoRejected, Cameos, Challenge, FaceDetector, default_embedder
+from feed_store import FeedStore, NotFound
+from feed_store.media import MediaFolder
+from pipeline import CameoNotAllowed
+
+LEFT_FIRST = Challenge("left")
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    """Every clip once per module: building the turns is the slow part."""
+    d = tmp_path_factory.mktemp("clips")
+    return {
+        "grace": face_clips.turn_clip(d / "grace.mp4", "grace", ("left", "right")),
+        "astronaut": face_clips.turn_clip(d / "astronaut.mp4", "astronaut", ("left", "right")),
+        "static": face_clips.static_clip(d / "static.mp4"),
+        "two_faces": face_clips.two_faces_clip(d / "two.mp4"),
+        "dark": face_clips.dark_clip(d / "dark.mp4"),
+        "blurred": face_clips.blurred_clip(d / "blurred.mp4"),
+        "no_face": face_clips.no_face_clip(d / "none.mp4"),
+        "short": face_clips.turn_clip(d / "short.mp4", "grace", ("left", "right"), seconds=1),
+        "long": face_clips.static_clip(d / "long.mp4", seconds=31, fps=2),
+    }
+
+
+@pytest.fixture(scope="module")
+def face_stack():
+    return FaceDetector(), default_embedder()
+
+
+@pytest.fixture
+def app(tmp_path, face_stack):
+    store = FeedStore(tmp_path / "store")
+    media = MediaFolder(tmp_path / "media")
+    users = {h: store.create_user(h)["id"] for h in ("alice", "bob", "carol")}
+    yield Cameos(store, media, *face_stack), store, media, users
+    store.close()
+
+
+def media_files(media: MediaFolder) -> list[Path]:
+    return sorted(p for p in media.root.rglob("*") if p.is_file())
+
+
+def test_a_live_turning_face_becomes_a_cameo(app, clips):
+    cameos, store, media, users = app
+    cameo = cameos.create(users["alice"], clips["grace"], LEFT_FIRST)
+    assert cameo["owner_id"] == users["alice"] and cameo["permission"] == "only_me"
+    assert cameo["embedding_backend"] == cameos.embedder.backend and len(cameo["embedding"]) >= 128
+    assert cameo["quality"]["yaw_min"] < -15 < 15 < cameo["quality"]["yaw_max"]
+    crops = [Image.open(media.path(name)) for name in cameo["crops"]]
+    assert len(crops) == 3 and all(c.size == (160, 160) for c in crops)
+    # The crops are of the same person the cameo records.
+    detector, embedder = cameos.detector, cameos.embedder
+    crop = np.asarray(crops[0].convert("RGB"))
+    face = detector.detect([crop])[0][0]
+    reference = cameos.reference(cameo["id"])
+    assert embedder.same_person(embedder.embed(crop, face), embedder.embed(crop, face))
+    assert reference.handle == "alice" and len(reference.face_crops) == 3
+    assert cameo["recording"] is None and not list(media.root.rglob("*.mp4"))  # the raw clip is not kept
+
+
+def test_the_recording_is_kept_only_when_the_owner_opts_in(app, clips):
+    cameos, store, media, users = app
+    cameo = cameos.create(users["alice"], clips["grace"], LEFT_FIRST, keep_recording=True)
+    assert media.path(cameo["recording"]).read_bytes() == clips["grace"].read_bytes()
+
+
+@pytest.mark.parametrize("clip, challenge, reason, advice", [
+    ("grace", Challenge("right"), "no_turns", "Turn clearly to your right"),  # turns in the wrong order
+    ("static", LEFT_FIRST, "no_turns", "did not see the head turns"),      # a photo held up: a replay
+    ("two_faces", LEFT_FIRST, "several_faces", "yourself alone"),
+    ("dark", LEFT_FIRST, "too_dark", "Turn on a light"),
+    ("blurred", LEFT_FIRST, "blurry", "Hold the camera still"),
+    ("no_face", LEFT_FIRST, "no_face", "keep your whole face in view"),
+    ("short", LEFT_FIRST, "too_short", "2 to 30 seconds"),
+    ("long", LEFT_FIRST, "too_long", "2 to 30 seconds"),
+])
+def test_a_clip_that_is_not_one_live_person_is_refused_and_nothing_is_kept(app, clips, clip, challenge, reason,
+                                                                            advice):
+    cameos, store, media, users = app
+    with pytest.raises(CameoRejected, match=advice) as refused:
+        cameos.create(users["alice"], clips[clip], challenge)
+    assert refused.value.reason == reason
+    assert store.all_cameos() == [] and media_files(media) == []
+
+
+@pytest.mark.parametrize("content, reason, advice", [
+    (b"this is a text file, not a video", "unreadable", "not a video we can read"),
+    (b"", "unreadable", "not a video we can read"),
+])
+def test_a_file_that_is_not_a_video_is_refused(app, tmp_path, content, reason, advice):
+    cameos, store, media, users = app
+    fake = tmp_path / "me.mp4"
+    fake.write_bytes(content)
+    with pytest.raises(CameoRejected, match=advice) as refused:
+        cameos.create(users["alice"], fake, LEFT_FIRST)
+    assert refused.value.reason == reason and store.all_cameos() == []
+
+
+def test_a_file_that_is_not_a_video_by_its_type_is_refused(app, clips, tmp_path):
+    cameos, store, media, users = app
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(clips["grace"].read_bytes())
+    with pytest.raises(CameoRejected, match="MP4, WebM or MOV"):
+        cameos.create(users["alice"], photo, LEFT_FIRST)
+
+
+def test_an_oversize_upload_is_refused_before_it_is_read(app, tmp_path):
+    cameos, store, media, users = app
+    big = tmp_path / "big.mp4"
+    with open(big, "wb") as f:
+        f.truncate(51 * 1024 * 1024)
+    with pytest.raises(CameoRejected, match="over 50 MB"):
+        cameos.create(users["alice"], big, LEFT_FIRST)
+
+
+def test_a_face_that_is_already_someones_cameo_is_refused(app, clips):
+    cameos, store, media, users = app
+    cameos.create(users["alice"], clips["grace"], LEFT_FIRST)
+    with pytest.raises(CameoRejected, match="already belongs to another person") as refused:
+        cameos.create(users["bob"], clips["grace"], LEFT_FIRST)
+    assert refused.value.reason == "impersonation"
+    assert cameos.create(users["bob"], clips["astronaut"], LEFT_FIRST)["owner_id"] == users["bob"]
+
+
+def test_casting_checks_permission_before_any_compute(app, clips):
+    cameos, store, media, users = app
+    cameo = cameos.create(users["alice"], clips["grace"], LEFT_FIRST)
+    assert [r.handle for r in cameos.cast(users["alice"], "@alice surfing")] == ["alice"]
+    with pytest.raises(CameoNotAllowed, match="@alice has not allowed you"):
+        cameos.cast(users["bob"], "@alice surfing")
+    with pytest.raises(CameoNotAllowed, match="@carol has no cameo"):
+        cameos.cast(users["alice"], "@alice and @carol")
+    store.set_cameo_permission(users["alice"], cameo["id"], "approved", approved_ids=[users["bob"]])
+    (reference,) = cameos.cast(users["bob"], "@Alice surfing at dawn")
+    assert reference.cameo_id == cameo["id"] and reference.embedding.shape == (len(cameo["embedding"]),)
+    store.set_cameo_permission(users["alice"], cameo["id"], "only_me")  # revoked: refused at once
+    with pytest.raises(CameoNotAllowed):
+        cameos.authorize(users["bob"])(reference)
+
+
+def test_the_owner_deletes_another_users_draft_and_its_files(app, clips, tmp_path):
+    cameos, store, media, users = app
+    cameo = cameos.create(users["alice"], clips["grace"], LEFT_FIRST)
+    store.set_cameo_permission(users["alice"], cameo["id"], "everyone")
+    names = [media.new_name("videos", suffix) for suffix in (".mp4", ".jpg", ".webp")]
+    for name in names:
+        media.path(name).write_bytes(b"video bytes")
+    draft = store.create_post(users["bob"], "@alice on the moon", video=names[0], thumbnail=names[1],
+                              preview=names[2], cameo_ids=[cameo["id"]])
+    with pytest.raises(NotFound):  # carol cannot even see bob's draft
+        cameos.delete_post(users["carol"], draft["id"])
+    cameos.delete_post(users["alice"], draft["id"])
+    assert not any(media.path(n).exists() for n in names)
+    assert store.posts_with_cameo(users["alice"], cameo["id"]) == []
+
+
+def test_deleting_a_cameo_erases_every_trace(app, clips):
+    cameos, store, media, users = app
+    cameo = cameos.create(users["alice"], clips["grace"], LEFT_FIRST, keep_recording=True)
+    assert len(media_files(media)) == 4
+    cameos.delete(users["alice"], cameo["id"])
+    assert media_files(media) == [] and store.all_cameos() == [] and store.cameo_of(users["alice"]) is None
+    on_disk = b"".join(p.read_bytes() for p in store.directory.iterdir() if p.is_file())
+    assert b"embedding" not in on_disk  # not in the snapshot, and the journal no longer holds it either
+    # Once erased the same face may be enrolled again, by its owner.
+    assert cameos.create(users["alice"], clips["grace"], LEFT_FIRST)["id"] != cameo["id"]
