@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline import VideoModel
 
 
 def _default_data_dir() -> Path:
@@ -25,6 +29,12 @@ class Settings:
     """DREAMREEL_MODEL: ``embedded`` (the offline model in assets/), a hub id or a local folder."""
     device: str
     """DREAMREEL_DEVICE: ``auto`` (CUDA when present, else CPU), ``cuda`` or ``cpu``."""
+    cpu_offload: bool
+    """DREAMREEL_CPU_OFFLOAD=1: keep only the running module on the GPU."""
+    vae_tiling: bool
+    """DREAMREEL_VAE_TILING=1: decode frames in tiles, for large sizes on small GPUs."""
+    ip_adapter: str | None
+    """DREAMREEL_IP_ADAPTER: an AnimateDiff face IP-Adapter, ``repo or folder,subfolder,file``."""
     host: str
     """GRADIO_SERVER_NAME: the address to serve on."""
     port: int
@@ -37,9 +47,20 @@ class Settings:
             data_dir=Path(env.get("DREAMREEL_DATA_DIR") or _default_data_dir()),
             model=env.get("DREAMREEL_MODEL", "embedded"),
             device=env.get("DREAMREEL_DEVICE", "auto"),
+            cpu_offload=env.get("DREAMREEL_CPU_OFFLOAD", "") == "1",
+            vae_tiling=env.get("DREAMREEL_VAE_TILING", "") == "1",
+            ip_adapter=env.get("DREAMREEL_IP_ADAPTER") or None,
             host=env.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             port=int(env.get("GRADIO_SERVER_PORT", "7860")),
         )
+
+    def load_model(self) -> VideoModel:
+        """The configured video model, loaded (slow: call once, when the first video is asked for)."""
+        from pipeline import IPAdapterSource, load_model  # torch and diffusers: only when generating
+
+        ip_adapter = IPAdapterSource.parse(self.ip_adapter) if self.ip_adapter else None
+        return load_model(self.model, self.device, cpu_offload=self.cpu_offload, vae_tiling=self.vae_tiling,
+                          ip_adapter=ip_adapter)
 
     @property
     def store_dir(self) -> Path:

@@ -242,3 +242,18 @@ def test_a_missing_model_or_device_is_a_clear_error(tmp_path):
         load_model(str(tmp_path / "nothing-here"), device="cpu")
     with pytest.raises(ModelUnavailable, match="auto, cuda or cpu"):
         load_model(str(tmp_path), device="tpu")
+
+
+def test_the_environment_selects_the_model_and_its_memory_savers(tmp_path, monkeypatch):
+    from settings import Settings
+
+    tiny_pipelines.wan().save_pretrained(tmp_path / "my-model")
+    monkeypatch.setenv("DREAMREEL_MODEL", str(tmp_path / "my-model"))
+    monkeypatch.setenv("DREAMREEL_DEVICE", "cpu")
+    monkeypatch.setenv("DREAMREEL_VAE_TILING", "1")
+    model = Settings.from_env().load_model()
+    assert (model.family.name, model.name, model.device.type) == ("wan", str(tmp_path / "my-model"), "cpu")
+    assert model.pipe.vae.use_tiling
+    monkeypatch.setenv("DREAMREEL_IP_ADAPTER", "just-a-name")
+    with pytest.raises(ModelUnavailable, match="repo or folder,subfolder,file"):
+        Settings.from_env().load_model()
