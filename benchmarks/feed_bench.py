@@ -67,7 +67,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from feed_store import FeedStore, NotFound  # noqa: E402
-from feed_store.ranking import EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig  # noqa: E402
+from feed_store.ranking import (  # noqa: E402
+    EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, diversify,
+)
 from feed_store.schema import META_TABLE, SCHEMA_VERSION  # noqa: E402
 from feed_store.index import pair_key  # noqa: E402
 from feed_store.journal import SNAPSHOT_NAME  # noqa: E402
@@ -489,31 +491,6 @@ def worker_feedstore(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _diversify(ranked: list[int], author_of: dict[int, int], max_run: int, wanted: int) -> list[int]:
-    """No author in more than ``max_run`` consecutive slots: the greedy rule of ``ranking.diversify``."""
-    out: list[int] = []
-    waiting: list[int] = []
-    stream = iter(ranked)
-
-    def fits(post: int) -> bool:
-        return len(out) < max_run or any(author_of[p] != author_of[post] for p in out[-max_run:])
-
-    while len(out) < wanted:
-        pick = next((p for p in waiting if fits(p)), None)
-        if pick is not None:
-            waiting.remove(pick)
-        else:
-            for post in stream:
-                if fits(post):
-                    pick = post
-                    break
-                waiting.append(post)
-            else:
-                return out
-        out.append(pick)
-    return out
-
-
 def baseline_for_you(db: TinyDB, viewer: int, as_of: float, config: RankingConfig) -> list[int]:
     """The for-you first page by a full scan of stock TinyDB, as of ``as_of``.
 
@@ -569,7 +546,10 @@ def baseline_for_you(db: TinyDB, viewer: int, as_of: float, config: RankingConfi
             scored.append((-score, -p.doc_id, p["author_id"]))
     scored.sort()
     author_of = {-post: author for _, post, author in scored}
-    return _diversify([-post for _, post, _ in scored], author_of, config.max_consecutive_per_author, PAGE)
+    authors = np.zeros(max(author_of) + 1, dtype=np.int64)
+    authors[list(author_of)] = list(author_of.values())
+    ranked = np.asarray([-post for _, post, _ in scored], dtype=np.int64)
+    return diversify(ranked, authors, config.max_consecutive_per_author, PAGE)[0]
 
 
 def worker_baseline(spec: dict[str, Any]) -> dict[str, Any]:
