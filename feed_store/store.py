@@ -187,6 +187,9 @@ class FeedStore:
             self._index_block(b)
 
         self._invite_ids = {inv["code"]: int(key) for key, inv in tables.get("invites", {}).items()}
+        self._notification_ids: dict[int, list[int]] = {}
+        for key, n in tables.get("notifications", {}).items():
+            self._notification_ids.setdefault(n["user_id"], []).append(int(key))
         self._cameo_owner = {int(key): c["owner_id"] for key, c in tables.get("cameos", {}).items()}
 
         self.columns = PostColumns()
@@ -592,16 +595,17 @@ class FeedStore:
 
     # -- notifications ------------------------------------------------------------------------------
 
-    def _notify(self, user_id: int, kind: str, data: Doc) -> None:
-        self._t.notifications.insert({"user_id": user_id, "kind": kind, "data": data, "created_at": self._now(),
-                                      "read": False})
+    def _notify(self, user_id: int, kind: str, data: Doc) -> tuple[int, int]:
+        """Write a notification (inside the caller's transaction); index it with the result once committed."""
+        return user_id, self._t.notifications.insert({"user_id": user_id, "kind": kind, "data": data,
+                                                      "created_at": self._now(), "read": False})
 
     @_serialised
     def notifications(self, user_id: int) -> list[Doc]:
         """A user's notifications, newest first."""
         self._require_user(user_id)
-        mine = self._t.notifications.search(lambda n: n["user_id"] == user_id)
-        return [self._with_id(n, n.doc_id) for n in sorted(mine, key=lambda n: -n.doc_id)]
+        return [self._with_id(self._get("notifications", n, "notification"), n)
+                for n in sorted(self._notification_ids.get(user_id, []), reverse=True)]
 
     # -- posts -------------------------------------------------------------------------------------
 
@@ -629,10 +633,10 @@ class FeedStore:
                 "published_at": None if visibility == "draft" else now, "deleted_at": None}
         with self._storage.transaction():
             post_id = self._t.posts.insert(post)
-            for cameo_id in cameo_ids:  # owners hear of every use of their likeness
-                owner = self._cameo_owner[cameo_id]
-                if owner != author:
-                    self._notify(owner, "cameo_used", {"post_id": post_id, "cameo_id": cameo_id, "by": author})
+            notified = [self._notify(owner, "cameo_used", {"post_id": post_id, "cameo_id": c, "by": author})
+                        for c in cameo_ids if (owner := self._cameo_owner[c]) != author]  # owners hear of every use
+        for owner, notification_id in notified:
+            self._notification_ids.setdefault(owner, []).append(notification_id)
         self._index_post(post_id, post)
         if parent_id is not None and visibility != "draft":
             self._engage(parent_id, REMIX, +1, now)

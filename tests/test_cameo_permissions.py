@@ -72,7 +72,8 @@ def test_only_the_owner_controls_the_cameo(store, people, cameo):
         store.create_cameo(people.erin, {})
 
 
-def test_the_owner_sees_and_can_delete_every_video_with_their_cameo_and_is_notified(store, people, cameo):
+def test_the_owner_sees_and_can_delete_every_video_with_their_cameo_and_is_notified(store, open_store, people,
+                                                                                     cameo):
     store.set_cameo_permission(people.erin, cameo, "everyone")
     draft = store.create_post(people.bob, "erin on the moon", cameo_ids=[cameo])["id"]
     public = store.create_post(people.alice, "erin dancing", cameo_ids=[cameo], visibility="friends")["id"]
@@ -81,6 +82,9 @@ def test_the_owner_sees_and_can_delete_every_video_with_their_cameo_and_is_notif
     uses = [n["data"] for n in store.notifications(people.erin) if n["kind"] == "cameo_used"]
     assert [(u["post_id"], u["by"]) for u in uses] == [(public, people.alice), (draft, people.bob)]
     assert store.notifications(people.bob) == []
+    store.close()
+    store = open_store()  # notifications survive a restart
+    assert [n["data"]["post_id"] for n in store.notifications(people.erin)] == [public, draft]
 
     store.delete_post(people.erin, draft)
     store.delete_post(people.erin, public)
