@@ -190,7 +190,10 @@ class FeedStore:
         self._notification_ids: dict[int, list[int]] = {}
         for key, n in tables.get("notifications", {}).items():
             self._notification_ids.setdefault(n["user_id"], []).append(int(key))
-        self._cameo_owner = {int(key): c["owner_id"] for key, c in tables.get("cameos", {}).items()}
+        self._cameo_owner: dict[int, int] = {}  # cameo -> owner
+        self._cameo_by_owner: dict[int, int] = {}  # owner -> their one cameo
+        for key, c in tables.get("cameos", {}).items():
+            self._index_cameo(int(key), c["owner_id"])
 
         self.columns = PostColumns()
         self._posts_by_author: dict[int, list[int]] = {}
@@ -499,11 +502,15 @@ class FeedStore:
         cameo = {**fields, "owner_id": owner, "permission": "only_me", "approved_ids": [], "restrictions": "",
                  "created_at": self._now()}
         cameo_id = self._t.cameos.insert(cameo)
-        self._cameo_owner[cameo_id] = owner
+        self._index_cameo(cameo_id, owner)
         return self._with_id(cameo, cameo_id)
 
+    def _index_cameo(self, cameo_id: int, owner: int) -> None:
+        self._cameo_owner[cameo_id] = owner
+        self._cameo_by_owner[owner] = cameo_id
+
     def _cameo_id_of(self, user_id: int) -> int | None:
-        return next((c for c, owner in self._cameo_owner.items() if owner == user_id), None)
+        return self._cameo_by_owner.get(user_id)
 
     @_serialised
     def get_cameo(self, cameo_id: int) -> Doc:
@@ -589,7 +596,7 @@ class FeedStore:
         """
         cameo = self._own_cameo(actor, cameo_id)
         self._t.cameos.remove(doc_ids=[cameo_id])
-        del self._cameo_owner[cameo_id]
+        del self._cameo_owner[cameo_id], self._cameo_by_owner[actor]
         self._storage.compact()
         return self._with_id(cameo, cameo_id)
 

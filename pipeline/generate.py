@@ -55,7 +55,8 @@ def validate(model: VideoModel, request: GenerationRequest,
         raise InvalidRequest(f"A video can star at most {MAX_CAMEOS} cameos (this prompt names {len(request.cameos)}).")
     if request.cameos:
         if len(request.cameos) > limits.max_cameos:
-            raise CameoNotAllowed(f"The model {model.name} cannot put {'cameos' if not limits.max_cameos else f'more than {limits.max_cameos} cameos'} in a video.")
+            allowed = f"more than {limits.max_cameos} cameos" if limits.max_cameos else "cameos"
+            raise CameoNotAllowed(f"The model {model.name} cannot put {allowed} in a video.")
         if authorize_cameo is None:
             raise CameoNotAllowed("Cameo use must be checked against its owner's permissions.")
         for cameo in request.cameos:
