@@ -7,6 +7,7 @@ family's video-to-video pipeline) and whether and how it takes cameos.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,8 @@ from diffusers import (
 )
 from PIL import Image
 
-from .request import MAX_CAMEOS, MENTION_RE, CameoNotAllowed, GenerationRequest, InvalidRequest, Limits
+from .embedded.pipeline_tiny_video import TinyVideoPipeline
+from .request import HANDLE_PATTERN, MAX_CAMEOS, MENTION_RE, CameoNotAllowed, GenerationRequest, InvalidRequest, Limits
 
 StepCallback = Callable[[int, int], None]
 """Called after each denoising step with (steps done, steps in all)."""
@@ -192,7 +194,39 @@ class ModelScopeFamily(Family):
         return inputs
 
 
-FAMILIES: tuple[type[Family], ...] = (WanVACEFamily, WanFamily, AnimateDiffFamily, ModelScopeFamily)
+class EmbeddedFamily(Family):
+    """The embedded offline model (``TinyVideoPipeline``): 16 frames, remix in place, cameos by compositing.
+
+    Cameo mentions standing side by side ("@ana and @ben") become one group
+    the model knows how to draw ("two people"); the pipeline then pastes each
+    cameo's face on the heads it drew, left to right in mention order.
+    """
+
+    name = "embedded"
+    text_to_video_classes = (TinyVideoPipeline,)
+    remix_class = TinyVideoPipeline
+    limits = Limits(frames=(16, 16), frame_step=1, size_multiple=32, size=(128, 512), steps=(1, 50),
+                    max_cameos=MAX_CAMEOS, fps=8, default_frames=16, default_size=(256, 256), default_steps=12,
+                    default_guidance=4.0)
+
+    def prompt_for_model(self, request: GenerationRequest) -> str:
+        if not request.cameos:
+            return super().prompt_for_model(request)
+        return _CAMEO_GROUP_RE.sub(lambda m: _GROUPS.get(len(MENTION_RE.findall(m[0])), "people"), request.prompt)
+
+    def cameo_inputs(self, request: GenerationRequest) -> dict[str, Any]:
+        return {"cameo_images": [c.face_crops[0] for c in request.cameos]} if request.cameos else {}
+
+    def remix_inputs(self, common: dict[str, Any], source: np.ndarray, strength: float) -> dict[str, Any]:
+        return {**common, "video": source, "strength": strength}
+
+
+_CAMEO_GROUP_RE = re.compile(rf"@{HANDLE_PATTERN}\b(?:\s*(?:,\s*and|,|and|&)\s*@{HANDLE_PATTERN}\b)*", re.IGNORECASE)
+"""Mentions side by side: "@ana", "@ana and @ben", "@ana, @ben and @cy"."""
+_GROUPS = {1: "a person", 2: "two people", 3: "three people"}
+
+
+FAMILIES: tuple[type[Family], ...] = (EmbeddedFamily, WanVACEFamily, WanFamily, AnimateDiffFamily, ModelScopeFamily)
 
 
 def family_for(pipe: DiffusionPipeline) -> Family:

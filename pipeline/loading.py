@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from diffusers import DiffusionPipeline
 
+from .embedded.pipeline_tiny_video import TinyVideoPipeline
 from .families import Family, family_for
 from .request import GenerationError, Limits
 
@@ -67,6 +69,14 @@ def pick_device(device: str = "auto") -> tuple[torch.device, torch.dtype]:
     return torch.device(device), torch.bfloat16 if device == "cuda" else torch.float32
 
 
+def _pipeline_class(folder: Path) -> type[DiffusionPipeline]:
+    """Dreamreel's own pipeline for a folder saved from it (diffusers does not know the class), else auto."""
+    index = folder / "model_index.json"
+    if index.is_file() and json.loads(index.read_text()).get("_class_name") == TinyVideoPipeline.__name__:
+        return TinyVideoPipeline
+    return DiffusionPipeline
+
+
 def load_model(model: str, device: str = "auto", *, cpu_offload: bool = False, vae_tiling: bool = False,
                ip_adapter: IPAdapterSource | None = None) -> VideoModel:
     """Load ``model`` (``"embedded"``, a local folder or a hub id) ready to generate.
@@ -80,7 +90,7 @@ def load_model(model: str, device: str = "auto", *, cpu_offload: bool = False, v
         raise ModelUnavailable(f"The embedded model is missing from {local}; set DREAMREEL_MODEL to another model.")
     source = str(local) if local.is_dir() else model
     try:
-        pipe = DiffusionPipeline.from_pretrained(source, dtype=dtype, local_files_only=local.is_dir())
+        pipe = _pipeline_class(local).from_pretrained(source, dtype=dtype, local_files_only=local.is_dir())
     except (OSError, ValueError) as e:
         raise ModelUnavailable(f"Could not load the model {model!r}: {e}") from e
     family = family_for(pipe)

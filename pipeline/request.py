@@ -12,7 +12,8 @@ from PIL import Image
 
 MAX_PROMPT = 500
 MAX_CAMEOS = 3
-MENTION_RE = re.compile(r"@([a-z0-9_]{3,30})\b", re.IGNORECASE)
+HANDLE_PATTERN = r"[a-z0-9_]{3,30}"
+MENTION_RE = re.compile(rf"@({HANDLE_PATTERN})\b", re.IGNORECASE)
 
 
 class GenerationError(Exception):
