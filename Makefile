@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: run test bench install
 
 install: $(STAMP)
@@ -19,7 +22,11 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) app.py
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium through playwright (never `playwright install`).
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -q chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
+
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q tests
 
 bench: $(STAMP)

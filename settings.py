@@ -35,6 +35,8 @@ class Settings:
     """DREAMREEL_VAE_TILING=1: decode frames in tiles, for large sizes on small GPUs."""
     ip_adapter: str | None
     """DREAMREEL_IP_ADAPTER: an AnimateDiff face IP-Adapter, ``repo or folder,subfolder,file``."""
+    demo_community: bool
+    """DREAMREEL_DEMO=0: do not seed a demo community on the first start."""
     host: str
     """GRADIO_SERVER_NAME: the address to serve on."""
     port: int
@@ -50,6 +52,7 @@ class Settings:
             cpu_offload=env.get("DREAMREEL_CPU_OFFLOAD", "") == "1",
             vae_tiling=env.get("DREAMREEL_VAE_TILING", "") == "1",
             ip_adapter=env.get("DREAMREEL_IP_ADAPTER") or None,
+            demo_community=env.get("DREAMREEL_DEMO", "1") != "0",
             host=env.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             port=int(env.get("GRADIO_SERVER_PORT", "7860")),
         )

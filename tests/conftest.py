@@ -131,3 +131,51 @@ def people(store: FeedStore, clock: FakeClock) -> SimpleNamespace:
     befriend(store, p.bob, p.dave)
     clock.advance(60)
     return p
+
+
+@pytest.fixture(scope="session")
+def running_app(tmp_path_factory):
+    """``python app.py`` on a fresh data directory, started the way ``make run`` starts it.
+
+    Yields its URL, the admin password and invite codes it printed on its first
+    start, and its data directory. No demo community: tests make their own posts.
+    """
+    import os
+    import re
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    data = tmp_path_factory.mktemp("app-data")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DREAMREEL_DATA_DIR": str(data), "DREAMREEL_DEMO": "0", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200 and any("Invite codes:" in line for line in lines):
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("app.py did not start:\n" + "".join(lines))
+        time.sleep(0.25)
+    output = "".join(lines)
+    password = re.search(r"password (\S+)", output)[1]
+    invites = re.search(r"Invite codes: (.+)", output)[1].split(", ")
+    yield SimpleNamespace(url=url, admin_password=password, invites=invites, data_dir=data, output=lines)
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()

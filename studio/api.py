@@ -1,0 +1,168 @@
+"""Named API endpoints, so that ``gradio_client`` can do everything the page does.
+
+Sign up or sign in first: both return a session token, the first argument of
+every other endpoint. The acting user is the one the token was issued to;
+a forged or expired token acts as nobody (signed out).
+
+    from gradio_client import Client, handle_file
+    client = Client("http://127.0.0.1:7860/")
+    session = client.predict("alice", "a long password", "INVITE", api_name="/sign_up")
+    post = client.predict(session, "a red ball moving left on a frozen lake", api_name="/generate")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio.data_classes import FileData
+
+from .handlers import App
+from .service import Card
+from .views import user_facing
+
+
+def _post(card: Card) -> dict[str, Any]:
+    """A post as JSON, with where to fetch its video and thumbnail."""
+    out = {k: v for k, v in card.post.items() if k not in ("video", "thumbnail", "preview")}
+    out["video_url"] = f"/gradio_api/file={card.video}" if card.video else None
+    out["thumbnail_url"] = f"/gradio_api/file={card.thumbnail}" if card.thumbnail else None
+    out["reasons"] = list(card.reasons)
+    return out
+
+
+def register(app: App) -> None:
+    """Declare the endpoints; call inside the ``gr.Blocks`` context."""
+    studio, accounts = app.studio, app.accounts
+    user = accounts.user_for
+
+    def endpoint(fn):
+        gr.api(user_facing(fn), api_name=fn.__name__, api_description=fn.__doc__)
+        return fn
+
+    @endpoint
+    def sign_up(handle: str, password: str, invite_code: str) -> str:
+        """Create an account with an invite code; returns a session token."""
+        return accounts.sign_up(handle, password, invite_code)
+
+    @endpoint
+    def sign_in(handle: str, password: str) -> str:
+        """Returns a session token."""
+        return accounts.sign_in(handle, password)
+
+    @endpoint
+    def feed(session: str, which: str = "For you", cursor: str = "") -> dict:
+        """A page of "For you", "Following" or "Latest", and the cursor of the next page."""
+        cards, next_cursor = studio.feed(user(session), which, cursor or None)
+        return {"posts": [_post(c) for c in cards], "next_cursor": next_cursor}
+
+    @endpoint
+    def post(session: str, post_id: int) -> dict:
+        """One post with its comments, remixes and lineage."""
+        card, comments, remixes, chain = studio.post(user(session), int(post_id))
+        return {"post": _post(card), "comments": comments, "remixes": [r["id"] for r in remixes],
+                "lineage": [p["id"] for p in chain]}
+
+    @endpoint
+    def generate(session: str, prompt: str, seed: int | None = None, steps: int | None = None) -> dict:
+        """Make a video (a draft); @handle mentions star cameos you may use."""
+        post = studio.create(user(session), prompt, seed=seed, num_inference_steps=steps)
+        return _post(studio.card(post))
+
+    @endpoint
+    def remix(session: str, post_id: int, prompt: str, strength: float = 0.6, seed: int | None = None) -> dict:
+        """Remix a post you can see into a new draft that links back to it."""
+        post = studio.create(user(session), prompt, parent_id=int(post_id), strength=float(strength), seed=seed)
+        return _post(studio.card(post))
+
+    @endpoint
+    def publish(session: str, post_id: int, visibility: str = "public", hide_prompt: bool = False) -> dict:
+        """Publish a draft to "public" or "friends"."""
+        return _post(studio.card(studio.publish(user(session), int(post_id), visibility, hide_prompt)))
+
+    @endpoint
+    def drafts(session: str) -> list:
+        """Your unpublished videos."""
+        return [_post(c) for c in studio.drafts(user(session))]
+
+    @endpoint
+    def like(session: str, post_id: int) -> dict:
+        """Like a post, or take the like back; returns whether you like it now and its like count."""
+        liked, likes = studio.toggle_like(user(session), int(post_id))
+        return {"liked": liked, "likes": likes}
+
+    @endpoint
+    def comment(session: str, post_id: int, text: str) -> dict:
+        """Comment on a published post."""
+        return studio.comment(user(session), int(post_id), text)
+
+    @endpoint
+    def follow(session: str, handle: str) -> str:
+        studio.follow(user(session), handle)
+        return f"following @{handle}"
+
+    @endpoint
+    def unfollow(session: str, handle: str) -> str:
+        studio.follow(user(session), handle, follow=False)
+        return f"not following @{handle}"
+
+    @endpoint
+    def block(session: str, handle: str) -> str:
+        """Block someone: neither of you sees the other, nor may use the other's cameo."""
+        studio.block(user(session), handle)
+        return f"blocked @{handle}"
+
+    @endpoint
+    def report(session: str, kind: str, target_id: int, reason: str) -> dict:
+        """Report a "post", "comment" or "user" to the moderators."""
+        return studio.report(user(session), kind, int(target_id), reason)
+
+    @endpoint
+    def delete_post(session: str, post_id: int) -> str:
+        """Delete a video: yours, or any that uses your cameo (drafts included)."""
+        studio.delete_post(user(session), int(post_id))
+        return f"deleted #{post_id}"
+
+    @endpoint
+    def cameo_challenge(session: str) -> str:
+        """Which way to turn first in your recording ("left" or "right"); the next create_cameo checks it."""
+        return app.issue_challenge(user(session)).first
+
+    @endpoint
+    def create_cameo(session: str, clip: FileData, keep_recording: bool = False) -> dict:
+        """Make your cameo from a 2-30 s clip that follows the latest challenge."""
+        actor = user(session)
+        try:
+            cameo = studio.create_cameo(actor, Path(clip["path"]), app.take_challenge(actor), keep_recording)
+        finally:
+            Path(clip["path"]).unlink(missing_ok=True)  # the upload is a recording of a face: keep no stray copy
+        return {k: cameo[k] for k in ("id", "owner_id", "permission")}
+
+    @endpoint
+    def cameo_permission(session: str, permission: str, approved: list[str] | None = None,
+                         restrictions: str | None = None) -> dict:
+        """Who may use your cameo: only_me, approved (with handles), mutuals or everyone."""
+        cameo = studio.set_cameo_permission(user(session), permission, approved, restrictions)
+        return {"permission": cameo["permission"], "approved_ids": cameo["approved_ids"]}
+
+    @endpoint
+    def cameo_videos(session: str) -> list:
+        """Every video that uses your cameo, others' drafts included."""
+        return [_post(c) for c in studio.videos_with_my_cameo(user(session))]
+
+    @endpoint
+    def usable_cameos(session: str) -> list:
+        """Handles whose cameo you may put in a video now."""
+        return studio.usable_cameos(user(session))
+
+    @endpoint
+    def delete_cameo(session: str) -> str:
+        """Delete your cameo: its record, face crops and embedding."""
+        studio.delete_cameo(user(session))
+        return "cameo deleted"
+
+    @endpoint
+    def invite(session: str) -> str:
+        """A new single-use invite code."""
+        return studio.new_invite(user(session))

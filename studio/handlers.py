@@ -1,0 +1,337 @@
+"""The page's event handlers: session token in, Gradio updates out, the work done by :class:`Studio`.
+
+Each handler resolves the acting user from the server-held session token
+(:meth:`Accounts.user_for`) and calls one :class:`Studio` method; nothing here
+decides what a user may do.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from cameo import CameoRejected, Cameos, Challenge, FaceDetector, default_embedder
+from feed_store import FeedStore, StoreError
+from feed_store.media import MediaFolder
+from settings import Settings
+
+from .accounts import Accounts
+from .demo import seed_demo_community
+from .service import Studio
+from .views import card_html, comments_html, lineage_html, people_html, user_facing
+
+log = logging.getLogger("dreamreel")
+REPORT_REASONS = ("spam", "harassment or hate", "sexual content", "violence", "uses my likeness", "other")
+
+
+class App:
+    """Holds the packages for one running instance and answers the page's events."""
+
+    def __init__(self, settings: Settings, store: FeedStore, accounts: Accounts, studio: Studio) -> None:
+        self.settings = settings
+        self.store = store
+        self.accounts = accounts
+        self.studio = studio
+        self.on_space = bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
+        self.browser_secret = hmac.new(accounts._secret, b"browser-state", "sha256").hexdigest()
+        self._cancels: dict[int, threading.Event] = {}
+        self._challenges: dict[int, Challenge] = {}
+
+    @classmethod
+    def from_env(cls) -> App:
+        settings = Settings.from_env()
+        store = FeedStore(settings.store_dir)
+        media = MediaFolder(settings.media_dir)
+        accounts = Accounts(store, settings.data_dir / "secret.key")
+        studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), settings.load_model)
+        return cls(settings, store, accounts, studio)
+
+    def launch_options(self) -> dict[str, Any]:
+        """Serve the videos folder, and nothing else of the data directory (not the cameo crops beside it).
+
+        Its files are served in place, not copied to Gradio's cache, so a deleted video is gone for everyone.
+        """
+        videos = self.studio.videos_dir.resolve()
+        videos.mkdir(parents=True, exist_ok=True)
+        gr.set_static_paths([str(videos)])
+        return {"allowed_paths": [str(videos)]}
+
+    def start(self) -> None:
+        """First start: create the admin and invites and say so once, then seed the demo community.
+
+        Both the model and the demo videos load in the background: the page answers at once.
+        """
+        first = self.accounts.first_start()
+        if first is not None:
+            print(f"Dreamreel first start: admin @{first.admin_handle}, password {first.admin_password}\n"
+                  f"Invite codes: {', '.join(first.invite_codes)}\n(shown once; keep them)", flush=True)
+        seed = first is not None and self.settings.demo_community
+        threading.Thread(target=self._warm_up, args=(seed,), daemon=True).start()
+
+    def _warm_up(self, seed: bool) -> None:
+        try:
+            self.studio.model()
+            if seed:
+                seed_demo_community(self.studio)
+        except Exception:
+            log.exception("warm-up failed; the model loads again on the first video")
+
+    def issue_challenge(self, user: int | None) -> Challenge:
+        """A fresh head-turn challenge for the user's next cameo recording (kept on the server)."""
+        challenge = Challenge.random()
+        if user is not None:
+            self._challenges[user] = challenge
+        return challenge
+
+    def take_challenge(self, user: int | None) -> Challenge:
+        challenge = self._challenges.pop(user, None) if user is not None else None
+        if challenge is None:
+            raise CameoRejected("challenge", "Get the head-turn instructions first, then record following them.")
+        return challenge
+
+    def whoami(self, user: int | None) -> str:
+        if user is None:
+            return "Signed out: you can watch public videos. Sign in (Account tab) to make, like and comment."
+        me = self.store.get_user(user)
+        return f"Signed in as **@{me['handle']}**" + (" (admin)" if me.get("is_admin") else "")
+
+    def _user(self, token: str | None) -> int | None:
+        return self.accounts.user_for(token)
+
+    # -- cards ------------------------------------------------------------------------------------
+
+    def post_card(self, viewer: int | None, post_id: int, token: gr.State, tabs: gr.Tabs,
+                  remix_source: gr.Number) -> None:
+        """One post with its actions, inside a ``gr.render`` block."""
+        try:
+            card, comments, remixes, chain = self.studio.post(viewer, post_id)
+        except StoreError:
+            return
+        with gr.Group(elem_classes=["dr-post"]):
+            gr.HTML(card_html(card))
+            gr.Video(str(card.video) if card.video else None, loop=True, interactive=False, show_label=False,
+                     elem_classes=["dr-video"], height=320)
+            with gr.Row():
+                like = gr.Button(("♥ " if card.post.get("liked") else "♡ ") + f"{card.post['likes']}",
+                                 elem_classes=["dr-like"], size="sm")
+                remix = gr.Button("Remix", size="sm")
+                share = gr.Button("Share link", size="sm")
+            link = gr.Textbox(visible=False, show_label=False, buttons=["copy"])
+            talk = gr.HTML(comments_html(comments) + lineage_html(chain, remixes))
+            with gr.Row():
+                text = gr.Textbox(placeholder="Add a comment", show_label=False, scale=4, elem_classes=["dr-comment"])
+                send = gr.Button("Comment", size="sm", scale=1)
+            with gr.Row():
+                reason = gr.Dropdown(list(REPORT_REASONS), show_label=False, value=REPORT_REASONS[0], scale=3)
+                report = gr.Button("Report", size="sm", scale=1)
+
+        @user_facing
+        def toggle_like(session):
+            liked, count = self.studio.toggle_like(self._user(session), post_id)
+            return gr.Button(("♥ " if liked else "♡ ") + str(count))
+
+        @user_facing
+        def add_comment(session, words):
+            self.studio.comment(self._user(session), post_id, words)
+            _, comments_now, remixes_now, chain_now = self.studio.post(self._user(session), post_id)
+            return comments_html(comments_now) + lineage_html(chain_now, remixes_now), ""
+
+        @user_facing
+        def send_report(session, why):
+            self.studio.report(self._user(session), "post", post_id, why)
+            gr.Info("Thanks: the moderators will look at it.")
+
+        def share_link(request: gr.Request):
+            return gr.Textbox(value=f"{_origin(request)}/?post={post_id}", visible=True)
+
+        like.click(toggle_like, [token], [like], api_visibility="private")
+        send.click(add_comment, [token, text], [talk, text], api_visibility="private")
+        report.click(send_report, [token, reason], None, api_visibility="private")
+        share.click(share_link, None, [link], api_visibility="private")
+        remix.click(lambda: (gr.Tabs(selected="remix"), post_id), None, [tabs, remix_source], api_visibility="private")
+
+    def cameo_use_row(self, card_post: dict, token: gr.State, listing: gr.State) -> None:
+        """A video using the owner's cameo, with a delete button (inside ``gr.render``)."""
+        post_id = card_post["id"]
+        card = self.studio.card(card_post)
+        with gr.Group():
+            gr.HTML(card_html(card))
+            gr.Video(str(card.video) if card.video else None, interactive=False, show_label=False, height=200)
+            delete = gr.Button("Delete this video", variant="stop", size="sm")
+
+        @user_facing
+        def delete_it(session):
+            user = self._user(session)
+            self.studio.delete_post(user, post_id)
+            return [c.post for c in self.studio.videos_with_my_cameo(user)]
+
+        delete.click(delete_it, [token], [listing], api_visibility="private")
+
+    # -- feed, create, remix ----------------------------------------------------------------------
+
+    @user_facing
+    def load_feed(self, session: str | None, which: str, shown: list[int], cursor: str | None, more: bool):
+        cards, next_cursor = self.studio.feed(self._user(session), which, cursor if more else None)
+        ids = (shown if more else []) + [c.post["id"] for c in cards]
+        return ids, next_cursor, gr.Button(visible=next_cursor is not None)
+
+    def create_choices(self, session: str | None):
+        """The cameo picker (cameos this user may use now) and the settings within the model's limits."""
+        picker = gr.Dropdown(choices=self.studio.usable_cameos(self._user(session)), value=[])
+        limits = self.studio.limits()
+        if limits is None:  # the model is still loading: keep the settings as they are
+            return picker, gr.Slider(), gr.Dropdown()
+        height, width = limits.default_size
+        return (picker, gr.Slider(minimum=limits.steps[0], maximum=limits.steps[1], value=limits.default_steps),
+                gr.Dropdown(choices=self.sizes(limits), value=f"{width}x{height}"))
+
+    @staticmethod
+    def sizes(limits=None) -> list[str]:
+        """The model's default size and the square sizes it accepts, as "width x height"."""
+        if limits is None:
+            return ["256x256"]
+        height, width = limits.default_size
+        squares = [side for side in (128, 256, 384, 512)
+                   if limits.size[0] <= side <= limits.size[1] and side % limits.size_multiple == 0]
+        return list(dict.fromkeys([f"{width}x{height}"] + [f"{side}x{side}" for side in squares]))
+
+    def _progress(self, progress: gr.Progress):
+        return lambda done, total: progress((done, total), desc=f"Step {done} of {total}")
+
+    def _cancel_event(self, user: int | None) -> threading.Event:
+        event = threading.Event()
+        if user is not None:
+            self._cancels[user] = event
+        return event
+
+    def cancel(self, session: str | None) -> None:
+        event = self._cancels.get(self._user(session))
+        if event is not None:
+            event.set()
+
+    @user_facing
+    def generate_draft(self, session: str | None, prompt: str, cameos: list[str] | None, steps: float | None,
+                       seed: float | None, size: str | None, progress: gr.Progress = gr.Progress()):
+        user = self._user(session)
+        mentioned = {m.lower() for m in (prompt or "").replace(",", " ").split() if m.startswith("@")}
+        extra = [f"@{h}" for h in cameos or [] if f"@{h}" not in mentioned]
+        full_prompt = " ".join(extra + [prompt or ""]).strip()
+        width, height = (int(v) for v in size.split("x")) if size else (None, None)
+        post = self.studio.create(user, full_prompt, on_progress=self._progress(progress),
+                                  cancel=self._cancel_event(user), num_inference_steps=int(steps) if steps else None,
+                                  seed=int(seed) if seed is not None else None, height=height, width=width)
+        return str(self.studio.media.path(post["video"])), post["id"]
+
+    @user_facing
+    def publish(self, session: str | None, post_id: float | None, visibility: str, hide_prompt: bool):
+        if not post_id:
+            raise gr.Error("Make a video first, then publish it.")
+        post = self.studio.publish(self._user(session), int(post_id), visibility, hide_prompt)
+        return f"Published #{post['id']} to {visibility}. Share it: `/?post={post['id']}`"
+
+    @user_facing
+    def remix_source(self, session: str | None, post_id: float | None):
+        if not post_id:
+            return None, "", ""
+        card, _, remixes, chain = self.studio.post(self._user(session), int(post_id))
+        return str(card.video), lineage_html(chain, remixes), card.post.get("prompt") or ""
+
+    @user_facing
+    def generate_remix(self, session: str | None, parent_id: float | None, prompt: str, strength: float,
+                       progress: gr.Progress = gr.Progress()):
+        if not parent_id:
+            raise gr.Error("Choose a video to remix: press Remix under any video in the feed.")
+        user = self._user(session)
+        post = self.studio.create(user, prompt, parent_id=int(parent_id), strength=float(strength),
+                                  on_progress=self._progress(progress), cancel=self._cancel_event(user))
+        return str(self.studio.media.path(post["video"])), post["id"]
+
+    # -- cameo ------------------------------------------------------------------------------------
+
+    def cameo_page(self, session: str | None):
+        user = self._user(session)
+        challenge = self.issue_challenge(user)
+        cameo = self.store.cameo_of(user) if user is not None else None
+        if cameo is None:
+            text = f"**Record yourself alone, 3 to 10 seconds.** {challenge.instructions}"
+            return text, None, "", "", []
+        approved = ", ".join(self.store.get_user(u)["handle"] for u in cameo["approved_ids"])
+        videos = [c.post for c in self.studio.videos_with_my_cameo(user)]
+        return ("You have a cameo. Choose who may use it below.", cameo["permission"], approved,
+                cameo.get("restrictions", ""), videos)
+
+    @user_facing
+    def make_cameo(self, session: str | None, clip: str | None, keep: bool):
+        if not clip:
+            raise gr.Error("Record or upload a clip first.")
+        user = self._user(session)
+        try:
+            self.studio.create_cameo(user, Path(clip), self.take_challenge(user), keep_recording=keep)
+            verdict = "**Your cameo is ready.** Only you can use it until you allow others below."
+        except CameoRejected as e:
+            verdict = f"**Not accepted:** {e} Try again with the new instructions."
+        finally:
+            Path(clip).unlink(missing_ok=True)  # the upload is a recording of a face: keep no stray copy
+        return (verdict, *self.cameo_page(session))
+
+    @user_facing
+    def save_permission(self, session: str | None, permission: str, approved: str, restrictions: str):
+        handles = [h.strip().lstrip("@") for h in (approved or "").split(",") if h.strip()]
+        self.studio.set_cameo_permission(self._user(session), permission, handles, restrictions)
+        return f"Saved: **{permission}** may use your cameo."
+
+    @user_facing
+    def revoke(self, session: str | None):
+        self.studio.set_cameo_permission(self._user(session), "only_me")
+        return "Revoked: from now on only you can use your cameo.", "only_me"
+
+    @user_facing
+    def delete_cameo(self, session: str | None):
+        self.studio.delete_cameo(self._user(session))
+        return "Your cameo, its face crops and its embedding are deleted.", []
+
+    # -- profile ----------------------------------------------------------------------------------
+
+    @user_facing
+    def profile(self, session: str | None, handle: str | None):
+        user = self._user(session)
+        if not (handle or "").strip():
+            if user is None:
+                return "Sign in to see your profile, or enter a handle.", []
+            handle = self.store.get_user(user)["handle"]
+        profile = self.studio.profile(user, handle.strip().lstrip("@"))
+        return people_html(profile), [c.post["id"] for c in profile["cards"]]
+
+    def relate(self, action: str):
+        @user_facing
+        def handler(session: str | None, handle: str | None):
+            if not (handle or "").strip():
+                raise gr.Error("Enter the handle of the person first.")
+            user, other = self._user(session), handle.strip().lstrip("@")
+            if action == "block":
+                self.studio.block(user, other)
+            else:
+                self.studio.follow(user, other, follow=action == "follow")
+            return self.profile(session, other)
+        return handler
+
+    @user_facing
+    def new_invite(self, session: str | None):
+        user = self._user(session)
+        self.studio.new_invite(user)
+        rows = [f"- `{i['code']}`" + (" (used)" if i["used_by"] is not None else "") for i in self.studio.invites(user)]
+        return "Your invite codes:\n" + "\n".join(rows)
+
+
+def _origin(request: gr.Request | None) -> str:
+    """The address the visitor used, for share links."""
+    headers = getattr(request, "headers", None) or {}
+    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:7860"
+    scheme = headers.get("x-forwarded-proto") or "http"
+    return f"{scheme}://{host}"

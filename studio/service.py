@@ -1,0 +1,243 @@
+"""The app's use cases: what a signed-in (or signed-out) person can do, over the store, cameos and pipeline.
+
+Every method takes the acting user first (``None`` when signed out), as
+resolved from the session by :class:`~studio.accounts.Accounts`; the store
+checks what that user may do. The UI never touches the store directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cameo import Cameos, Challenge
+from feed_store import FeedPage, FeedStore, InvalidInput, NotFound, PermissionDenied
+from feed_store.media import MediaFolder
+from pipeline.request import GenerationRequest
+
+FEEDS = ("For you", "Following", "Latest")
+PAGE_SIZE = 8
+Doc = dict[str, Any]
+
+
+class SignInRequired(PermissionDenied):
+    """The action needs an account; signed-out visitors can only watch public posts."""
+
+    def __init__(self, action: str = "do this") -> None:
+        super().__init__(f"Sign in to {action}.")
+
+
+@dataclass(frozen=True)
+class Card:
+    """One post as the feed shows it."""
+
+    post: Doc
+    reasons: tuple[str, ...]
+    video: Path | None
+    thumbnail: Path | None
+
+
+class Studio:
+    """Everything the Gradio page asks for, one method per user action."""
+
+    def __init__(self, store: FeedStore, media: MediaFolder, cameos: Cameos,
+                 load_model: Callable[[], Any]) -> None:
+        self.store = store
+        self.media = media
+        self.cameos = cameos
+        self.videos_dir = media.root / "videos"
+        self._load_model = load_model
+        self._model = None
+        self._model_lock = threading.Lock()
+
+    # -- watching ---------------------------------------------------------------------------------
+
+    def feed(self, viewer: int | None, which: str, cursor: str | None = None, limit: int = PAGE_SIZE
+             ) -> tuple[list[Card], str | None]:
+        """A page of the named feed and the cursor of the next page (``None`` at the end)."""
+        if which == "For you":
+            page = self.store.for_you(viewer, cursor, limit)
+        elif which == "Latest":
+            page = self.store.latest(viewer, cursor, limit)
+        elif which == "Following":
+            if viewer is None:
+                raise SignInRequired("see the people you follow")
+            page = self.store.following_feed(viewer, cursor, limit)
+        else:
+            raise InvalidInput(f"Choose one of the feeds: {', '.join(FEEDS)}.")
+        return self._cards(page), page.next_cursor
+
+    def _cards(self, page: FeedPage) -> list[Card]:
+        return [self.card(item.post, tuple(item.reasons)) for item in page.items]
+
+    def card(self, post: Doc, reasons: tuple[str, ...] = ()) -> Card:
+        return Card(post, reasons, self._file(post.get("video")), self._file(post.get("thumbnail")))
+
+    def _file(self, name: str | None) -> Path | None:
+        return None if not name else self.media.path(name)
+
+    def post(self, viewer: int | None, post_id: int) -> tuple[Card, list[Doc], list[Doc], list[Doc]]:
+        """One post (for a shared link): its card, comments, remixes and lineage (original first)."""
+        post = self.store.get_post(viewer, post_id)
+        if post["published_at"] is None and post["author_id"] != viewer:
+            raise NotFound(f"No video with id {post_id!r}.")
+        if viewer is not None:
+            self.store.record_view(viewer, post_id)
+        return (self.card(post), self.store.comments(viewer, post_id), self.store.remixes(viewer, post_id),
+                self.store.lineage(viewer, post_id))
+
+    # -- engaging ---------------------------------------------------------------------------------
+
+    def toggle_like(self, actor: int | None, post_id: int) -> tuple[bool, int]:
+        """Like, or take back a like; returns (liked now, like count)."""
+        actor = _signed_in(actor, "like videos")
+        if self.store.get_post(actor, post_id)["liked"]:
+            return False, self.store.unlike(actor, post_id)
+        return True, self.store.like(actor, post_id)
+
+    def comment(self, actor: int | None, post_id: int, text: str) -> Doc:
+        return self.store.comment(_signed_in(actor, "comment"), post_id, text)
+
+    def report(self, actor: int | None, kind: str, target_id: int, reason: str) -> Doc:
+        return self.store.report(_signed_in(actor, "report"), kind, target_id, reason)
+
+    # -- people -----------------------------------------------------------------------------------
+
+    def profile(self, viewer: int | None, handle: str) -> Doc:
+        """A profile: the user, their posts the viewer may see, followers, following and mutuals (handles)."""
+        user = self.store.user_by_handle(handle)
+        uid = user["id"]
+        if viewer is not None and self.store.is_blocked(viewer, uid):
+            raise NotFound("This profile is not available.")
+        page = self.store.profile_feed(viewer, uid, limit=50)
+
+        def handles(ids) -> list[str]:
+            return sorted(self.store.get_user(i)["handle"] for i in ids)
+
+        return {"user": user, "cards": self._cards(page), "followers": handles(self.store.followers(uid)),
+                "following": handles(self.store.following(uid)), "mutuals": handles(self.store.friends(uid)),
+                "you_follow": viewer is not None and uid in self.store.following(viewer)}
+
+    def follow(self, actor: int | None, handle: str, follow: bool = True) -> None:
+        actor = _signed_in(actor, "follow people")
+        other = self.store.user_by_handle(handle)["id"]
+        (self.store.follow if follow else self.store.unfollow)(actor, other)
+
+    def block(self, actor: int | None, handle: str, block: bool = True) -> None:
+        actor = _signed_in(actor, "block people")
+        other = self.store.user_by_handle(handle)["id"]
+        (self.store.block if block else self.store.unblock)(actor, other)
+
+    def new_invite(self, actor: int | None) -> str:
+        return self.store.create_invite(_signed_in(actor, "invite friends"))
+
+    def invites(self, actor: int | None) -> list[Doc]:
+        return self.store.invites_of(_signed_in(actor, "see your invites"))
+
+    # -- making videos ----------------------------------------------------------------------------
+
+    def limits(self):
+        """The loaded model's limits, or ``None`` while it is still loading."""
+        return None if self._model is None else self._model.limits
+
+    def model(self):
+        """The video model, loaded on first use (the page starts without it)."""
+        with self._model_lock:
+            if self._model is None:
+                self._model = self._load_model()
+            return self._model
+
+    def create(self, actor: int | None, prompt: str, *, parent_id: int | None = None, strength: float = 0.6,
+               on_progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
+               demo: bool = False, **settings: Any) -> Doc:
+        """Generate a video (or a remix of ``parent_id``) and save it as the actor's draft.
+
+        ``demo`` marks the post as demo data (the seeded community).
+        Cameo permissions are checked before any compute and again when the
+        draft is saved, so a permission revoked meanwhile still refuses it.
+        """
+        from pipeline import generate
+
+        actor = _signed_in(actor, "make videos")
+        author = self.store.get_user(actor)
+        source = None
+        if parent_id is not None:
+            parent = self.store.get_post(actor, parent_id)
+            if parent["published_at"] is None and parent["author_id"] != actor:
+                raise NotFound(f"No video with id {parent_id!r}.")
+            source = self.media.path(parent["video"])
+        cast = self.cameos.cast(actor, prompt or "")
+        request = GenerationRequest(prompt=prompt or "", author_handle=author["handle"], cameos=cast,
+                                    source_video=source, strength=strength,
+                                    provenance={"parent_post_id": str(parent_id)} if parent_id else {},
+                                    **{k: v for k, v in settings.items() if v is not None})
+        model = self.model()
+        video = generate(model, request, self.videos_dir, on_progress=on_progress, cancel=cancel,
+                         authorize_cameo=self.cameos.authorize(actor))
+        names = [self.media.name_of(p) for p in (video.video_path, video.thumbnail_path, video.preview_path)]
+        try:
+            return self.store.create_post(actor, request.prompt.strip(), video=names[0], thumbnail=names[1],
+                                          preview=names[2], cameo_ids=[c.cameo_id for c in cast],
+                                          parent_id=parent_id, model={**_model_record(video.metadata), "demo": demo})
+        except BaseException:
+            self.media.erase(*names)
+            raise
+
+    def drafts(self, actor: int | None) -> list[Card]:
+        return [self.card(p) for p in self.store.drafts(_signed_in(actor, "see your drafts"))]
+
+    def publish(self, actor: int | None, post_id: int, visibility: str, hide_prompt: bool) -> Doc:
+        return self.store.publish(_signed_in(actor, "publish"), post_id, visibility, hide_prompt)
+
+    def delete_post(self, actor: int | None, post_id: int) -> None:
+        self.cameos.delete_post(_signed_in(actor, "delete videos"), post_id)
+
+    # -- cameos -----------------------------------------------------------------------------------
+
+    def create_cameo(self, actor: int | None, clip: Path, challenge: Challenge, keep_recording: bool = False) -> Doc:
+        return self.cameos.create(_signed_in(actor, "make a cameo"), Path(clip), challenge,
+                                  keep_recording=keep_recording)
+
+    def my_cameo(self, actor: int | None) -> Doc | None:
+        return self.store.cameo_of(_signed_in(actor, "see your cameo"))
+
+    def usable_cameos(self, actor: int | None) -> list[str]:
+        """Handles whose cameo the actor may use now, their own first."""
+        return [c["handle"] for c in self.store.usable_cameos(actor)] if actor is not None else []
+
+    def set_cameo_permission(self, actor: int | None, permission: str, approved: list[str] | None = None,
+                             restrictions: str | None = None) -> Doc:
+        """Who may use the actor's cameo; ``only_me`` revokes everyone else's use at once."""
+        cameo = self._own_cameo(actor)
+        approved_ids = None if approved is None else [self.store.user_by_handle(h)["id"] for h in approved if h]
+        return self.store.set_cameo_permission(cameo["owner_id"], cameo["id"], permission, approved_ids, restrictions)
+
+    def videos_with_my_cameo(self, actor: int | None) -> list[Card]:
+        """Every video using the actor's cameo, others' drafts included."""
+        cameo = self._own_cameo(actor)
+        return [self.card(p) for p in self.store.posts_with_cameo(cameo["owner_id"], cameo["id"])]
+
+    def delete_cameo(self, actor: int | None) -> None:
+        cameo = self._own_cameo(actor)
+        self.cameos.delete(cameo["owner_id"], cameo["id"])
+
+    def _own_cameo(self, actor: int | None) -> Doc:
+        cameo = self.store.cameo_of(_signed_in(actor, "manage your cameo"))
+        if cameo is None:
+            raise NotFound("You have no cameo yet: record one first.")
+        return cameo
+
+
+def _signed_in(actor: int | None, action: str) -> int:
+    if actor is None:
+        raise SignInRequired(action)
+    return actor
+
+
+def _model_record(metadata: Doc) -> Doc:
+    """What a post keeps of how it was made (shown on the card, checked against the file's provenance)."""
+    keep = ("model", "family", "seed", "steps", "guidance_scale", "num_frames", "height", "width", "strength")
+    return {k: metadata[k] for k in keep if k in metadata}

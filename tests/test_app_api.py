@@ -1,0 +1,125 @@
+"""End to end through the named API with ``gradio_client``, against ``python app.py`` on a fresh data directory.
+
+One story, in order, as two people would live it: sign up with invites, make
+a cameo from a real head-turn recording, generate with it, publish, like,
+comment, remix, revoke the cameo and see its use refused, delete a video as
+the cameo's owner. Then the ways one user might try to act as another.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from gradio_client import Client, handle_file
+
+import face_clips
+
+
+@pytest.fixture(scope="module")
+def client(running_app) -> Client:
+    return Client(running_app.url + "/", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def people(client, running_app) -> dict[str, str]:
+    return {name: client.predict(name, f"{name} has a long password", code, api_name="/sign_up")
+            for name, code in zip(("alice", "bob"), running_app.invites)}
+
+
+def fetch(running_app, url: str) -> int:
+    try:
+        with urllib.request.urlopen(running_app.url + url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def refused(client, message: str, *args, api_name: str) -> None:
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name=api_name)
+
+
+def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
+    alice, bob = people["alice"], people["bob"]
+
+    # Alice makes her cameo, turning the way the app asks, and lets everyone use it.
+    first = client.predict(alice, api_name="/cameo_challenge")
+    order = (first, "right" if first == "left" else "left")
+    clip = face_clips.turn_clip(tmp_path / "alice.mp4", "grace", order)
+    cameo = client.predict(alice, handle_file(str(clip)), False, api_name="/create_cameo")
+    assert cameo["permission"] == "only_me"
+    assert client.predict(bob, api_name="/usable_cameos") == []
+    client.predict(alice, "everyone", None, None, api_name="/cameo_permission")
+    assert client.predict(bob, api_name="/usable_cameos") == ["alice"]
+
+    # Bob stars her in a video: a draft nobody else sees until he publishes it.
+    draft = client.predict(bob, "@alice jumping on a frozen lake", 7, None, api_name="/generate")
+    assert draft["published_at"] is None and draft["cameo_ids"] == [cameo["id"]]
+    assert fetch(running_app, draft["video_url"]) == 200
+    refused(client, "No video", alice, draft["id"], api_name="/post")
+    post = client.predict(bob, draft["id"], "public", False, api_name="/publish")
+    assert post["visibility"] == "public"
+    latest = client.predict(alice, "Latest", "", api_name="/feed")["posts"]
+    assert [p["id"] for p in latest] == [post["id"]]
+
+    # Alice likes and comments; Bob sees both.
+    assert client.predict(alice, post["id"], api_name="/like") == {"liked": True, "likes": 1}
+    client.predict(alice, post["id"], "love it", api_name="/comment")
+    seen = client.predict(bob, post["id"], api_name="/post")
+    assert seen["post"]["likes"] == 1 and [c["text"] for c in seen["comments"]] == ["love it"]
+
+    # Alice remixes Bob's video; the remix links back and the parent lists it.
+    remix = client.predict(alice, post["id"], "a pink person jumping on a beach at sunset", 0.5, 3, api_name="/remix")
+    client.predict(alice, remix["id"], "public", False, api_name="/publish")
+    assert client.predict(alice, remix["id"], api_name="/post")["lineage"] == [post["id"], remix["id"]]
+    assert client.predict(bob, post["id"], api_name="/post")["remixes"] == [remix["id"]]
+
+    # Bob drafts another video with her; she sees it although it is his draft.
+    second = client.predict(bob, "@alice moving right in a forest", 8, None, api_name="/generate")
+    assert {p["id"] for p in client.predict(alice, api_name="/cameo_videos")} == {post["id"], second["id"]}
+
+    # Alice revokes: Bob's next use is refused before any compute.
+    client.predict(alice, "only_me", None, None, api_name="/cameo_permission")
+    refused(client, "has not allowed you", bob, "@alice rising in a city at night", 9, None, api_name="/generate")
+
+    # As the cameo's owner she deletes his draft; its file is gone.
+    client.predict(alice, second["id"], api_name="/delete_post")
+    assert [p["id"] for p in client.predict(alice, api_name="/cameo_videos")] == [post["id"]]
+    assert fetch(running_app, second["video_url"]) in (403, 404)
+    assert not any(running_app.data_dir.rglob(second["video_url"].rsplit("/", 1)[1]))
+    assert [d["id"] for d in client.predict(bob, api_name="/drafts")] == []
+
+
+def test_nobody_acts_as_someone_else(client, people):
+    alice, bob = people["alice"], people["bob"]
+    forged = alice.rsplit(".", 1)[0] + ".0123456789abcdef0123456789abcdef"
+    refused(client, "Sign in to make videos", forged, "a red ball", None, None, api_name="/generate")
+    refused(client, "Sign in to like", "", 1, api_name="/like")
+    user_id, expiry, signature = bob.split(".")
+    refused(client, "Sign in to comment", f"1.{expiry}.{signature}", 1, "hi", api_name="/comment")
+    refused(client, "Wrong handle or password", "alice", "not her password", api_name="/sign_in")
+
+
+def test_sign_up_needs_a_valid_unused_invite(client, people, running_app):
+    refused(client, "invite code", "mallory", "a long password", "", api_name="/sign_up")
+    refused(client, "not valid or has been used", "mallory", "a long password", running_app.invites[0],
+            api_name="/sign_up")
+    refused(client, "at least 8 characters", "mallory", "short", running_app.invites[-1], api_name="/sign_up")
+
+
+def test_bad_input_gets_a_clear_message_and_changes_nothing(client, people):
+    bob = people["bob"]
+    before = client.predict(bob, api_name="/drafts")
+    refused(client, "prompt of 1 to 500 characters", bob, "   ", None, None, api_name="/generate")
+    refused(client, "Steps must be", bob, "a red ball", None, 500, api_name="/generate")
+    refused(client, "has no cameo", bob, "@nobody_here dancing", None, None, api_name="/generate")
+    assert client.predict(bob, api_name="/drafts") == before
+
+
+def test_media_outside_the_videos_is_not_served(client, people, running_app):
+    assert fetch(running_app, "/gradio_api/file=" + str(running_app.data_dir / "secret.key")) in (403, 404)
+    assert fetch(running_app, "/gradio_api/file=" + str(running_app.data_dir / "store" / "snapshot.json")) in (403, 404)
+    crops = sorted((running_app.data_dir / "media" / "cameos").glob("*.png"))
+    assert crops and fetch(running_app, "/gradio_api/file=" + str(crops[0])) in (403, 404)

@@ -1,0 +1,136 @@
+"""Accounts, sessions and the app's use cases, on a real store and the real embedded model.
+
+The rules a page must not be able to get around: who is acting comes from a
+signed session only, signed-out visitors only watch, drafts stay private, and
+a failed generation leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cameo import Cameos, FaceDetector, default_embedder
+from feed_store import FeedStore, InvalidInput, NotFound, PermissionDenied
+from feed_store.media import MediaFolder
+from pipeline import InvalidRequest, load_model
+from studio import Accounts, SignInRequired, Studio
+from studio.views import card_html, comments_html
+
+HOUR = 3600
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("embedded", device="cpu")
+
+
+@pytest.fixture
+def world(tmp_path, model, clock):
+    store = FeedStore(tmp_path / "store", clock=clock)
+    media = MediaFolder(tmp_path / "media")
+    accounts = Accounts(store, tmp_path / "secret.key", clock=clock)
+    first = accounts.first_start()
+    studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), lambda: model)
+    yield store, media, accounts, studio, first
+    store.close()
+
+
+def test_the_first_start_makes_an_admin_and_invites_once(world):
+    store, media, accounts, studio, first = world
+    assert first.admin_handle == "admin" and len(first.invite_codes) == 5
+    admin = accounts.user_for(accounts.sign_in("admin", first.admin_password))
+    assert store.get_user(admin)["is_admin"]
+    assert accounts.first_start() is None  # never again on a store with users
+
+
+def test_sign_up_needs_an_unused_invite_and_a_real_password(world):
+    store, media, accounts, studio, first = world
+    with pytest.raises(InvalidInput, match="invite-only"):
+        accounts.sign_up("alice", "a long password", "")
+    with pytest.raises(InvalidInput, match="at least 8"):
+        accounts.sign_up("alice", "short", first.invite_codes[0])
+    token = accounts.sign_up("alice", "a long password", first.invite_codes[0])
+    assert store.get_user(accounts.user_for(token))["handle"] == "alice"
+    with pytest.raises(InvalidInput, match="not valid or has been used"):
+        accounts.sign_up("bob", "a long password", first.invite_codes[0])
+    # The password is stored as a bcrypt hash, never as itself.
+    assert store.password_hash("alice")[1].startswith("$2") and "a long password" not in store.password_hash("alice")[1]
+
+
+def test_sessions_cannot_be_forged_or_outlive_their_expiry(world, clock, tmp_path):
+    store, media, accounts, studio, first = world
+    token = accounts.sign_up("alice", "a long password", first.invite_codes[0])
+    user, expiry, signature = token.split(".")
+    admin = store.user_by_handle("admin")["id"]
+    assert accounts.user_for(f"{admin}.{expiry}.{signature}") is None      # another user's id, same signature
+    assert accounts.user_for(f"{user}.{int(expiry) + 9999}.{signature}") is None  # a longer life
+    assert accounts.user_for("") is None and accounts.user_for("garbage") is None
+    # Another instance (another secret) does not accept this one's tokens.
+    other = Accounts(store, tmp_path / "other-secret.key", clock=clock)
+    assert other.user_for(token) is None
+    clock.advance(31 * 24 * HOUR)
+    assert accounts.user_for(token) is None
+    with pytest.raises(PermissionDenied, match="Wrong handle or password"):
+        accounts.sign_in("alice", "not the password")
+    with pytest.raises(PermissionDenied, match="Wrong handle or password"):
+        accounts.sign_in("nobody", "a long password")
+
+
+def test_hugging_face_accounts_get_a_free_handle_once(world):
+    store, media, accounts, studio, first = world
+    a = accounts.user_for(accounts.sign_in_external("Admin", "Someone Else"))
+    assert store.get_user(a)["handle"] == "admin1"  # "admin" is taken by the local admin
+    assert accounts.user_for(accounts.sign_in_external("Admin")) == a
+
+
+def test_signed_out_visitors_can_only_watch(world):
+    store, media, accounts, studio, first = world
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    post = studio.create(alice, "a red ball moving left on a frozen lake", seed=1)
+    studio.publish(alice, post["id"], "public", False)
+    cards, _ = studio.feed(None, "For you")
+    assert [c.post["id"] for c in cards] == [post["id"]]
+    for action in (lambda: studio.toggle_like(None, post["id"]), lambda: studio.comment(None, post["id"], "hi"),
+                   lambda: studio.create(None, "a red ball"), lambda: studio.feed(None, "Following"),
+                   lambda: studio.follow(None, "alice")):
+        with pytest.raises(SignInRequired, match="Sign in"):
+            action()
+
+
+def test_drafts_stay_private_until_published_and_remixes_link_back(world):
+    store, media, accounts, studio, first = world
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    bob = accounts.user_for(accounts.sign_up("bob", "a long password", first.invite_codes[1]))
+    draft = studio.create(alice, "a blue car moving right in a city at night", seed=2)
+    for viewer in (bob, None):
+        with pytest.raises(NotFound):
+            studio.post(viewer, draft["id"])
+        with pytest.raises(NotFound):
+            studio.create(viewer or bob, "a remix", parent_id=draft["id"])
+    studio.publish(alice, draft["id"], "public", True)
+    card, _, _, _ = studio.post(bob, draft["id"])
+    assert card.post["prompt"] is None  # hidden prompt
+    remix = studio.create(bob, "a pink car moving right in a city at night", parent_id=draft["id"], strength=0.5)
+    studio.publish(bob, remix["id"], "public", False)
+    _, _, remixes, chain = studio.post(alice, draft["id"])
+    assert [r["id"] for r in remixes] == [remix["id"]]
+    assert [p["id"] for p in studio.post(alice, remix["id"])[3]] == [draft["id"], remix["id"]]
+
+
+def test_a_failed_generation_leaves_no_post_and_no_file(world):
+    store, media, accounts, studio, first = world
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    with pytest.raises(InvalidRequest, match="Steps must be"):
+        studio.create(alice, "a red ball", num_inference_steps=500)
+    assert studio.drafts(alice) == [] and not list(media.root.rglob("*.mp4"))
+
+
+def test_what_users_type_is_shown_as_text(world):
+    store, media, accounts, studio, first = world
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    post = studio.create(alice, "<script>alert(1)</script> a red ball", seed=3)
+    studio.publish(alice, post["id"], "public", False)
+    studio.comment(alice, post["id"], "<img src=x onerror=alert(1)>")
+    card, comments, _, _ = studio.post(alice, post["id"])
+    assert "<script>" not in card_html(card) and "&lt;script&gt;" in card_html(card)
+    assert "<img" not in comments_html(comments) and "&lt;img src=x onerror=alert(1)&gt;" in comments_html(comments)
