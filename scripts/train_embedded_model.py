@@ -6,13 +6,17 @@
 Seeded and resumable: a checkpoint (weights, EMA, optimiser, data seed
 position) is written every ``--checkpoint-every`` steps to ``--checkpoint``,
 and a run started again continues from it. The saved pipeline holds the EMA
-weights. Objective: rectified flow (velocity = noise - clean, sigma drawn
-logit-normal) with the model predicting the clean clip and the loss taken on
-the velocity derived from it (x-prediction, as in Li & He, "Back to Basics:
-Let Denoising Generative Models Denoise", 2025: a 256-d token cannot carry
-the 512 noise values of its 2x8x8x4 tubelet, a clean clip it can), weighted
-up on the subject's pixels, plus a cross-entropy on the attribute heads
-against the caption's labels.
+weights.
+
+Objective: rectified flow (velocity = noise - clean). The model predicts the
+clean clip and the loss is taken on the velocity derived from it
+(x-prediction, as in Li & He, "Back to Basics: Let Denoising Generative
+Models Denoise", 2025: a 256-d token cannot carry the 512 noise values of its
+2x8x8x4 tubelet, a clean clip it can). Noise levels are drawn logit-normal
+around sigma 0.69, i.e. mostly high noise, where a clip's layout and motion
+are decided (JiT shifts the same way). The loss is weighted up on the
+subject's pixels, and a cross-entropy trains the attribute heads against
+the caption's labels.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from pipeline.loading import EMBEDDED_MODEL_DIR  # noqa: E402
 SUBJECT_WEIGHT = 4.0      # extra loss weight on the subject's pixels: the background is most of every clip
 ATTRIBUTE_WEIGHT = 0.1    # weight of the attribute heads' cross-entropy
 CAPTION_DROPOUT = 0.1     # share of empty captions, for classifier-free guidance
+NOISE_MEAN = 0.8          # sigma ~ sigmoid(N(0.8, 1)): mostly high noise, where layout and motion are decided
 
 
 def build_model() -> TinyVideoTransformer:
@@ -89,7 +94,7 @@ def train(args: argparse.Namespace) -> None:
 
         x0 = torch.from_numpy(clips).permute(0, 2, 1, 3, 4)  # B, C, F, H, W
         weight = 1 + SUBJECT_WEIGHT * torch.from_numpy(masks)[:, None]
-        sigma = torch.sigmoid(torch.randn(args.batch))
+        sigma = torch.sigmoid(NOISE_MEAN + torch.randn(args.batch))
         noise = torch.randn_like(x0)
         s = sigma.view(-1, 1, 1, 1, 1)
         noisy = (1 - s) * x0 + s * noise
