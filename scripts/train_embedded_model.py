@@ -1,6 +1,6 @@
 """Train the embedded model on procedurally drawn clips, on this machine's CPU, and save it to assets/.
 
-    python scripts/train_embedded_model.py                    # the full run (about 53 minutes on 2 quiet cores)
+    python scripts/train_embedded_model.py                    # the full run (about 46 minutes on 2 quiet cores)
     python scripts/train_embedded_model.py --steps 50 --out /tmp/m   # a smoke run
 
 Seeded and resumable: a checkpoint (weights, EMA, optimiser, data seed
@@ -16,7 +16,9 @@ Models Denoise", 2025: a 256-d token cannot carry the 512 noise values of its
 around sigma 0.69, i.e. mostly high noise, where a clip's layout and motion
 are decided (JiT shifts the same way). The loss is weighted up on the
 subject's pixels, and a cross-entropy trains the attribute heads against
-the caption's labels.
+the caption's labels. The model sees each clip's motion prior (the blob along
+its subject's track) as an input channel, except with empty captions and
+another 10% of the time.
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ from pipeline.loading import EMBEDDED_MODEL_DIR  # noqa: E402
 
 SUBJECT_WEIGHT = 4.0      # extra loss weight on the subject's pixels: the background is most of every clip
 ATTRIBUTE_WEIGHT = 0.1    # weight of the attribute heads' cross-entropy
-CAPTION_DROPOUT = 0.1     # share of empty captions, for classifier-free guidance
+CAPTION_DROPOUT = 0.1     # share of empty captions (and no motion prior), for classifier-free guidance
+PRIOR_DROPOUT = 0.1       # share of captioned clips without their motion prior, so the model also works without one
 NOISE_MEAN = 0.8          # sigma ~ sigmoid(N(0.8, 1)): mostly high noise, where layout and motion are decided
 
 
 def build_model() -> TinyVideoTransformer:
-    return TinyVideoTransformer(in_channels=4, sample_size=toy_world.SIZE, num_frames=toy_world.FRAMES,
+    return TinyVideoTransformer(in_channels=4, condition_channels=1, sample_size=toy_world.SIZE,
+                                num_frames=toy_world.FRAMES,
                                 attribute_sizes=toy_world.ATTRIBUTE_SIZES)
 
 
@@ -84,10 +88,11 @@ def train(args: argparse.Namespace) -> None:
     started, losses = time.perf_counter(), []
 
     while step < args.steps:
-        clips, masks, texts, labels = toy_world.batch(rng, args.batch)
+        clips, masks, priors, texts, labels = toy_world.batch(rng, args.batch)
         drop = rng.random(args.batch) < CAPTION_DROPOUT
         texts = ["" if d else t for t, d in zip(texts, drop)]
         labels[drop] = 0
+        priors[drop | (rng.random(args.batch) < PRIOR_DROPOUT)] = 0.0  # no prompt, or no plan: the blob is absent
         tokens = tokenizer(texts, padding=True, truncation=True, max_length=48, return_tensors="pt")
         with torch.no_grad():
             hidden = text_encoder(**tokens).last_hidden_state
@@ -98,7 +103,8 @@ def train(args: argparse.Namespace) -> None:
         noise = torch.randn_like(x0)
         s = sigma.view(-1, 1, 1, 1, 1)
         noisy = (1 - s) * x0 + s * noise
-        clean, attributes = model(noisy, sigma * 1000, hidden, tokens.attention_mask, return_attributes=True)
+        prior = torch.from_numpy(priors)[:, None] * 2 - 1
+        clean, attributes = model(noisy, sigma * 1000, hidden, tokens.attention_mask, prior, return_attributes=True)
         velocity = (noisy - clean) / s.clamp(min=MIN_SIGMA)
         flow_loss = (weight * (velocity - (noise - x0)) ** 2).mean()
         targets = torch.from_numpy(labels)

@@ -1,7 +1,8 @@
 """``TinyVideoPipeline``: text-to-video and video-to-video with the embedded model, on a CPU, offline.
 
 Steps, as in diffusers' video pipelines: ``encode_prompt`` (MiniLM token
-embeddings), ``prepare_latents`` (noise, or the remix source noised to the
+embeddings), ``plan_motion`` (the motion the model reads in the prompt, drawn
+as a track the denoiser follows), ``prepare_latents`` (noise, or the remix source noised to the
 strength's timestep), the denoising loop (flow matching with a model that
 predicts the clean clip, Euler steps on the implied velocity, classifier-free
 guidance as one batch of two), ``decode`` (pixel space:
@@ -28,6 +29,7 @@ from PIL import Image
 from transformers import AutoModel, AutoTokenizer, BertModel, PreTrainedTokenizerBase
 
 from .compositing import head_tracks, paste_faces
+from .toy_world import MOTIONS, motion_prior, subject_track
 from .transformer import TinyVideoTransformer
 
 MAX_PROMPT_TOKENS = 48
@@ -91,6 +93,25 @@ class TinyVideoPipeline(DiffusionPipeline):
                                 return_tensors="pt").to(device)
         hidden = self.text_encoder(input_ids=tokens.input_ids, attention_mask=tokens.attention_mask).last_hidden_state
         return hidden.to(self.transformer.dtype), tokens.attention_mask
+
+    def plan_motion(self, hidden: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | None
+                    ) -> torch.Tensor:
+        """The layout to render: per prompt, a track of the motion (and group size) the model reads in it.
+
+        Returns the motion prior (B, 1, F, H, W) in [-1, 1]; a prompt that names
+        no motion gets none (all -1) and the model places the subject itself.
+        """
+        frames, height, width = self.native_shape
+        _, attributes = self.transformer.describe_prompt(hidden, mask)
+        seed = int(torch.randint(2**31, (1,), generator=generator))
+        rng = np.random.default_rng(seed)
+        priors = []
+        for motion, people in zip(attributes["motion"].argmax(-1).tolist(), attributes["people"].argmax(-1).tolist()):
+            if motion == 0:
+                priors.append(np.zeros((frames, height, width), np.float32))
+            else:
+                priors.append(motion_prior(*subject_track(MOTIONS[motion - 1], max(1, people), rng, frames)))
+        return torch.from_numpy(np.stack(priors))[:, None].to(hidden.device, self.transformer.dtype) * 2 - 1
 
     def prepare_latents(self, batch_size: int, generator: torch.Generator | None, device: torch.device,
                         video: torch.Tensor | None = None, timestep: torch.Tensor | None = None) -> torch.Tensor:
@@ -178,14 +199,18 @@ class TinyVideoPipeline(DiffusionPipeline):
         if len(timesteps) == 0:
             raise ValueError("This strength leaves no denoising step; raise the strength or the steps.")
 
-        # 3. Latents: the clip itself, in pixel space.
+        # 3. Plan the layout: the motion read in the prompt becomes a track to follow (none for the unconditional).
+        plan = self.plan_motion(hidden[:len(prompts)], mask[:len(prompts)], generator)
+        condition = torch.cat([plan, torch.full_like(plan, -1.0)]) if do_cfg else plan
+
+        # 4. Latents: the clip itself, in pixel space.
         latents = self.prepare_latents(len(prompts), generator, device, source,
                                        timesteps[:1].repeat(len(prompts)) if source is not None else None)
 
-        # 4. Denoise. The transformer predicts the clean clip; the Euler step takes the velocity it implies.
+        # 5. Denoise. The transformer predicts the clean clip; the Euler step takes the velocity it implies.
         for i, t in enumerate(timesteps):
             model_input = torch.cat([latents, latents]) if do_cfg else latents
-            clean = self.transformer(model_input, t.expand(model_input.shape[0]), hidden, mask)
+            clean = self.transformer(model_input, t.expand(model_input.shape[0]), hidden, mask, condition)
             if do_cfg:
                 cond, uncond = clean.chunk(2)
                 clean = uncond + guidance_scale * (cond - uncond)
@@ -194,7 +219,7 @@ class TinyVideoPipeline(DiffusionPipeline):
             if callback_on_step_end is not None:
                 latents = callback_on_step_end(self, i, t, {"latents": latents}).get("latents", latents)
 
-        # 5. Decode, then put the cameos' faces where the model drew heads.
+        # 6. Decode, then put the cameos' faces where the model drew heads.
         frames, heads = self.decode(latents, height, width)
         tracks = None
         if cameo_images:

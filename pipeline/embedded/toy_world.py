@@ -8,7 +8,9 @@ subjects saturated, so a subject's colour never hides in its background and
 
 Every clip has four channels in [0, 1]: RGB and a *head* channel that marks
 where people's heads are. The model learns to draw that channel too, and the
-pipeline pastes a cameo's face where it says (see :mod:`.compositing`).
+pipeline pastes a cameo's face where it says (see :mod:`.compositing`). Each
+clip also comes with its *motion prior*: a soft blob along the subject's
+track, the layout the model is conditioned on.
 """
 
 from __future__ import annotations
@@ -253,6 +255,22 @@ def trajectory(motion: str, rng: np.random.Generator, frames: int = FRAMES) -> t
     return np.stack([x, y], 1).astype(np.float32) + jitter, scale
 
 
+def subject_track(motion: str, people: int, rng: np.random.Generator, frames: int = FRAMES
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (frames, 2) and scale (frames,) of a subject, or of a group of ``people`` side by side."""
+    centres, scales = trajectory(motion, rng, frames)
+    if people > 1:  # a group keeps inside the frame while it moves
+        centres[:, 0] = 16 + (centres[:, 0] - 16) * (1 - 0.25 * (people - 1))
+    return centres, scales
+
+
+def motion_prior(centres: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Where the subject should be in each frame: a soft blob (frames, SIZE, SIZE) in [0, 1] along its track."""
+    radius = 2.5 * scales[:, None, None]
+    d2 = (_XX[None] - centres[:, 0, None, None]) ** 2 + (_YY[None] - centres[:, 1, None, None]) ** 2
+    return np.exp(-d2 / (2 * radius ** 2)).astype(np.float32)
+
+
 def _draw_subject(image: np.ndarray, subject: str, colour, cx: float, cy: float, s: float, frame: int) -> None:
     """Draw one subject centred at (cx, cy) at scale s into a 4-channel frame."""
     dark = (0.08, 0.08, 0.08)
@@ -285,16 +303,14 @@ def _draw_subject(image: np.ndarray, subject: str, colour, cx: float, cy: float,
         raise ValueError(f"unknown subject {subject!r}")
 
 
-def render(spec: ClipSpec, frames: int = FRAMES) -> tuple[np.ndarray, np.ndarray]:
-    """The clip (frames, SIZE, SIZE, 4) in [0, 1] and its subject mask (frames, SIZE, SIZE)."""
+def render(spec: ClipSpec, frames: int = FRAMES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The clip (frames, SIZE, SIZE, 4) in [0, 1], its subject mask and its motion prior (frames, SIZE, SIZE)."""
     rng = np.random.default_rng(spec.seed)
     background = render_scene(spec.scene, rng)
-    centres, scales = trajectory(spec.motion, rng, frames)
-    colour = np.clip(np.asarray(COLOURS[spec.colour]) + rng.normal(0, 0.03, 3), 0, 1)
     people = spec.people if spec.subject == "person" else 1
+    centres, scales = subject_track(spec.motion, people, rng, frames)
+    colour = np.clip(np.asarray(COLOURS[spec.colour]) + rng.normal(0, 0.03, 3), 0, 1)
     offsets = (np.arange(people) - (people - 1) / 2) * 9.0
-    if people > 1:  # a group keeps inside the frame while it moves
-        centres[:, 0] = 16 + (centres[:, 0] - 16) * (1 - 0.25 * (people - 1))
     base = 0.9 if people == 1 else 0.75
     clip = np.zeros((frames, SIZE, SIZE, 4), np.float32)
     mask = np.zeros((frames, SIZE, SIZE), np.float32)
@@ -307,22 +323,23 @@ def render(spec: ClipSpec, frames: int = FRAMES) -> tuple[np.ndarray, np.ndarray
             _draw_subject(blank, spec.subject, (1, 1, 1), centres[f, 0] + dx * scales[f], centres[f, 1],
                           base * scales[f], f)
         mask[f] = blank[..., 0]
-    return clip, mask
+    return clip, mask, motion_prior(centres, scales)
 
 
-def batch(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
-    """``size`` training clips (B, F, 4, H, W) in [-1, 1], subject masks, captions and labels (B, 5)."""
-    clips, masks, texts, labels = [], [], [], []
+def batch(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """``size`` training clips (B, F, 4, H, W) in [-1, 1], subject masks, motion priors, captions and labels (B, 5)."""
+    clips, masks, priors, texts, labels = [], [], [], [], []
     for _ in range(size):
         spec = random_spec(rng)
-        clip, mask = render(spec)
+        clip, mask, prior = render(spec)
         text, label = caption(spec, rng)
         clips.append(clip)
         masks.append(mask)
+        priors.append(prior)
         texts.append(text)
         labels.append((label.colour, label.motion, label.subject, label.scene, label.people))
     x = np.stack(clips).transpose(0, 1, 4, 2, 3) * 2 - 1
-    return x.astype(np.float32), np.stack(masks), texts, np.asarray(labels, np.int64)
+    return x.astype(np.float32), np.stack(masks), np.stack(priors), texts, np.asarray(labels, np.int64)
 
 
 def held_out_prompts(count: int, seed: int = 1234) -> list[tuple[str, ClipSpec]]:
