@@ -85,6 +85,7 @@ with gr.Blocks(title="Dreamreel") as demo:
             cameo_picker = gr.Dropdown(label="Star a cameo", multiselect=True, choices=[],
                                        info="Only cameos you may use are offered.")
             with gr.Accordion("Settings", open=False):
+                frames = gr.Dropdown([16], value=16, label="Frames")
                 steps = gr.Slider(1, 50, value=12, step=1, label="Steps")
                 seed = gr.Number(label="Seed (empty = random)", precision=0)
                 size = gr.Dropdown(label="Size (width x height)", choices=app.sizes(), value="256x256")
@@ -178,9 +179,9 @@ with gr.Blocks(title="Dreamreel") as demo:
           api_visibility="private")
     more.click(lambda *a: app.load_feed(*a, True), feed_args, [shown, cursor, more], api_visibility="private")
 
-    gr.on([tabs.select, token.change], app.create_choices, [token], [cameo_picker, steps, size],
+    gr.on([tabs.select, token.change], app.create_choices, [token], [cameo_picker, frames, steps, size],
           api_visibility="private")
-    making = make.click(app.generate_draft, [token, prompt, cameo_picker, steps, seed, size], [draft, draft_id],
+    making = make.click(app.generate_draft, [token, prompt, cameo_picker, frames, steps, seed, size], [draft, draft_id],
                         concurrency_limit=1, concurrency_id="generate", api_visibility="private")
     stop.click(app.cancel, [token], None, cancels=[making], api_visibility="private")
     publish.click(app.publish, [token, draft_id, visibility, hide_prompt], [publish_status], api_visibility="private")
@@ -209,6 +210,7 @@ with gr.Blocks(title="Dreamreel") as demo:
 
 
 if __name__ == "__main__":
-    app.start()
     demo.queue(default_concurrency_limit=8).launch(server_name=app.settings.host, server_port=app.settings.port,
-                                                   css=views.CSS, **app.launch_options())
+                                                   css=views.CSS, prevent_thread_lock=True, **app.launch_options())
+    app.start()  # after the page is up: the model and the demo community load in the background
+    demo.block_thread()

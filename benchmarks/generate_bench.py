@@ -261,7 +261,7 @@ def part_targets(model: VideoModel) -> list[tuple[str, Any, str]]:
             targets += [("VAE encode", component, "encode"), ("VAE decode", component, "decode")]
         elif name == "scheduler":
             targets.append(("scheduler step", component, "step"))
-    writers = importlib.import_module("pipeline.generate")  # the module, not the function the package exports
+    writers = importlib.import_module("pipeline.generation")
     targets += [("upscale+watermark", writers, "upscale_for_display"),
                 ("upscale+watermark", writers, "add_visible_watermark"), ("MP4", writers, "write_mp4"),
                 ("thumbnail+preview", writers, "write_thumbnail"), ("thumbnail+preview", writers, "write_preview")]

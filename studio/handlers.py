@@ -186,9 +186,11 @@ class App:
         picker = gr.Dropdown(choices=self.studio.usable_cameos(self._user(session)), value=[])
         limits = self.studio.limits()
         if limits is None:  # the model is still loading: keep the settings as they are
-            return picker, gr.Slider(), gr.Dropdown()
+            return picker, gr.Dropdown(), gr.Slider(), gr.Dropdown()
         height, width = limits.default_size
-        return (picker, gr.Slider(minimum=limits.steps[0], maximum=limits.steps[1], value=limits.default_steps),
+        frames = list(range(limits.frames[0], limits.frames[1] + 1, limits.frame_step))
+        return (picker, gr.Dropdown(choices=frames, value=limits.default_frames),
+                gr.Slider(minimum=limits.steps[0], maximum=limits.steps[1], value=limits.default_steps),
                 gr.Dropdown(choices=self.sizes(limits), value=f"{width}x{height}"))
 
     @staticmethod
@@ -216,15 +218,17 @@ class App:
             event.set()
 
     @user_facing
-    def generate_draft(self, session: str | None, prompt: str, cameos: list[str] | None, steps: float | None,
-                       seed: float | None, size: str | None, progress: gr.Progress = gr.Progress()):
+    def generate_draft(self, session: str | None, prompt: str, cameos: list[str] | None, frames: float | None,
+                       steps: float | None, seed: float | None, size: str | None,
+                       progress: gr.Progress = gr.Progress()):
         user = self._user(session)
         mentioned = {m.lower() for m in (prompt or "").replace(",", " ").split() if m.startswith("@")}
         extra = [f"@{h}" for h in cameos or [] if f"@{h}" not in mentioned]
         full_prompt = " ".join(extra + [prompt or ""]).strip()
         width, height = (int(v) for v in size.split("x")) if size else (None, None)
         post = self.studio.create(user, full_prompt, on_progress=self._progress(progress),
-                                  cancel=self._cancel_event(user), num_inference_steps=int(steps) if steps else None,
+                                  cancel=self._cancel_event(user), num_frames=int(frames) if frames else None,
+                                  num_inference_steps=int(steps) if steps else None,
                                   seed=int(seed) if seed is not None else None, height=height, width=width)
         return str(self.studio.media.path(post["video"])), post["id"]
 
