@@ -1,6 +1,6 @@
 """Train the embedded model on procedurally drawn clips, on this machine's CPU, and save it to assets/.
 
-    python scripts/train_embedded_model.py                    # the full run (about 46 minutes on 2 quiet cores)
+    python scripts/train_embedded_model.py                    # the full run (about 35 minutes on 2 quiet cores)
     python scripts/train_embedded_model.py --steps 50 --out /tmp/m   # a smoke run
 
 Seeded and resumable: a checkpoint (weights, EMA, optimiser, data seed
@@ -41,7 +41,9 @@ sys.path.insert(0, str(REPO))
 from diffusers import FlowMatchEulerDiscreteScheduler  # noqa: E402
 
 from pipeline.embedded import toy_world  # noqa: E402
-from pipeline.embedded.pipeline_tiny_video import MIN_SIGMA, TinyVideoPipeline, load_text_encoder  # noqa: E402
+from pipeline.embedded.pipeline_tiny_video import (  # noqa: E402
+    MIN_SIGMA, TinyVideoPipeline, load_text_encoder, token_embeddings,
+)
 from pipeline.embedded.transformer import TinyVideoTransformer  # noqa: E402
 from pipeline.loading import EMBEDDED_MODEL_DIR  # noqa: E402
 
@@ -95,7 +97,7 @@ def train(args: argparse.Namespace) -> None:
         priors[drop | (rng.random(args.batch) < PRIOR_DROPOUT)] = 0.0  # no prompt, or no plan: the blob is absent
         tokens = tokenizer(texts, padding=True, truncation=True, max_length=48, return_tensors="pt")
         with torch.no_grad():
-            hidden = text_encoder(**tokens).last_hidden_state
+            hidden = token_embeddings(text_encoder, tokens.input_ids, tokens.attention_mask)
 
         x0 = torch.from_numpy(clips).permute(0, 2, 1, 3, 4)  # B, C, F, H, W
         weight = 1 + SUBJECT_WEIGHT * torch.from_numpy(masks)[:, None]
@@ -150,7 +152,7 @@ def save(ema: TinyVideoTransformer, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2600)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--ema", type=float, default=0.999)

@@ -33,6 +33,9 @@ from .toy_world import MOTIONS, motion_prior, subject_track
 from .transformer import TinyVideoTransformer
 
 MAX_PROMPT_TOKENS = 48
+TEXT_LAYER = 3
+"""Which of MiniLM's 6 layers the model reads. Its last layer blurs words into sentence context: heads
+reading it got held-out colour and motion pairs 65% right, heads reading layer 3 99% (200 prompts)."""
 MIN_SIGMA = 0.05
 """Floor of the noise level when a velocity is derived from a predicted clean clip (its 1/sigma explodes near 0)."""
 
@@ -88,10 +91,10 @@ class TinyVideoPipeline(DiffusionPipeline):
         return c.num_frames, c.sample_size, c.sample_size
 
     def encode_prompt(self, prompt: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """MiniLM's last hidden states (B, L, 384) and attention mask (B, L)."""
+        """MiniLM's token embeddings at ``TEXT_LAYER`` (B, L, 384) and the attention mask (B, L)."""
         tokens = self.tokenizer(prompt, padding=True, truncation=True, max_length=MAX_PROMPT_TOKENS,
                                 return_tensors="pt").to(device)
-        hidden = self.text_encoder(input_ids=tokens.input_ids, attention_mask=tokens.attention_mask).last_hidden_state
+        hidden = token_embeddings(self.text_encoder, tokens.input_ids, tokens.attention_mask)
         return hidden.to(self.transformer.dtype), tokens.attention_mask
 
     def plan_motion(self, hidden: torch.Tensor, mask: torch.Tensor, generator: torch.Generator | None
@@ -231,6 +234,12 @@ class TinyVideoPipeline(DiffusionPipeline):
         if not return_dict:
             return (frames,)
         return TinyVideoPipelineOutput(frames=frames, heads=tracks)
+
+
+def token_embeddings(text_encoder: BertModel, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The prompt's tokens as the model reads them: MiniLM's hidden states after ``TEXT_LAYER`` layers."""
+    out = text_encoder(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+    return out.hidden_states[TEXT_LAYER]
 
 
 def load_text_encoder() -> tuple[PreTrainedTokenizerBase, BertModel]:

@@ -75,7 +75,7 @@ class TinyVideoTransformer(ModelMixin, ConfigMixin):
         self.time_embed = TimestepEmbedding(256, dim)
         self.text_proj = nn.Linear(text_dim, dim)
         self.text_type = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pool_query = nn.Parameter(torch.randn(1, 1, text_dim) * 0.02)
+        self.pool_queries = nn.Parameter(torch.randn(1, max(1, len(attribute_sizes)), text_dim) * 0.02)
         self.pooled_proj = nn.Sequential(nn.Linear(text_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.attribute_heads = nn.ModuleDict({name: nn.Linear(dim, n) for name, n in attribute_sizes.items()})
         self.attribute_embeds = nn.ModuleDict({name: nn.Linear(n, dim, bias=False)
@@ -90,12 +90,18 @@ class TinyVideoTransformer(ModelMixin, ConfigMixin):
 
     def describe_prompt(self, encoder_hidden_states: torch.Tensor,
                         encoder_attention_mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Pool the prompt's tokens and read its attributes: (pooled (B, dim), logits per attribute)."""
+        """Read the prompt's attributes: (pooled prompt (B, dim), logits per attribute).
+
+        Each attribute pools the tokens with its own learned query, so the
+        motion head looks at motion words and not at, say, the colour: a head
+        reading one pooled vector learned that colours never seen with a
+        motion in training exclude it.
+        """
         keep = encoder_attention_mask[:, None, :].bool()
-        scores = (self.pool_query @ encoder_hidden_states.transpose(1, 2)) / encoder_hidden_states.shape[-1] ** 0.5
-        weights = scores.masked_fill(~keep, float("-inf")).softmax(-1)
-        pooled = self.pooled_proj((weights @ encoder_hidden_states)[:, 0])
-        return pooled, {name: head(pooled) for name, head in self.attribute_heads.items()}
+        scores = (self.pool_queries @ encoder_hidden_states.transpose(1, 2)) / encoder_hidden_states.shape[-1] ** 0.5
+        pooled = self.pooled_proj(scores.masked_fill(~keep, float("-inf")).softmax(-1) @ encoder_hidden_states)
+        logits = {name: head(pooled[:, i]) for i, (name, head) in enumerate(self.attribute_heads.items())}
+        return pooled.mean(1), logits
 
     def forward(self, hidden_states: torch.Tensor, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor,
                 encoder_attention_mask: torch.Tensor, condition: torch.Tensor, return_attributes: bool = False):
