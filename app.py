@@ -92,7 +92,7 @@ with gr.Blocks(title="Dreamreel") as demo:
             with gr.Row():
                 make = gr.Button("Generate", variant="primary")
                 stop = gr.Button("Cancel", variant="stop")
-            draft = gr.Video(label="Your draft", autoplay=True, loop=True, interactive=False)
+            draft = gr.Video(label="Your draft", autoplay=True, loop=True, interactive=False, elem_id="draft")
             draft_id, visibility, hide_prompt, publish, publish_status = publish_row("Publish")
 
         with gr.Tab("Remix", id="remix"):

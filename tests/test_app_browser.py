@@ -49,7 +49,7 @@ def test_sign_up_generate_publish_watch_like_and_comment(page, running_app):
     open_tab(page, "Create")
     page.get_by_label("Prompt", exact=True).fill("a yellow ball moving right on a beach at sunset")
     page.get_by_role("button", name="Generate").click()
-    page.locator("video").first.wait_for(timeout=120_000)
+    page.locator("#draft video").wait_for(timeout=120_000)
     page.get_by_role("button", name="Publish").click()
     page.get_by_text("Published #").wait_for(timeout=20_000)
 

@@ -134,3 +134,28 @@ def test_what_users_type_is_shown_as_text(world):
     card, comments, _, _ = studio.post(alice, post["id"])
     assert "<script>" not in card_html(card) and "&lt;script&gt;" in card_html(card)
     assert "<img" not in comments_html(comments) and "&lt;img src=x onerror=alert(1)&gt;" in comments_html(comments)
+
+
+def test_a_fresh_instance_gets_a_demo_community_marked_as_demo(world):
+    from studio.demo import POSTS, REMIXES, seed_demo_community
+
+    store, media, accounts, studio, first = world
+    seed_demo_community(studio)
+    cards, _ = studio.feed(None, "Latest", limit=50)
+    assert len(cards) == len(POSTS) + len(REMIXES)
+    assert all(c.post["model"]["demo"] and c.video.exists() for c in cards)
+    assert sum(c.post["parent_id"] is not None for c in cards) == len(REMIXES)
+    assert sum(c.post["likes"] for c in cards) > 0 and sum(c.post["comments"] for c in cards) > 0
+    mira = store.user_by_handle("mira")
+    assert mira["display_name"].endswith("demo") and store.friends(mira["id"])
+    assert store.password_hash("mira")[1] is None  # nobody can sign in as a demo person
+    with pytest.raises(PermissionDenied):
+        accounts.sign_in("mira", "")
+
+
+def test_the_demo_community_can_be_turned_off(monkeypatch):
+    from settings import Settings
+
+    assert Settings.from_env().demo_community
+    monkeypatch.setenv("DREAMREEL_DEMO", "0")
+    assert not Settings.from_env().demo_community
