@@ -105,6 +105,19 @@ def session_for(data_dir: Path, user_id: int) -> str:
         store.close()
 
 
+def public_posts_and_users(data_dir: Path, count: int) -> tuple[list[int], list[int]]:
+    """20 random users and ``count`` recent public posts that each of them may see, like and comment on."""
+    from feed_store import FeedStore
+
+    store = FeedStore(data_dir / "store")
+    rng = np.random.default_rng(1)
+    users = rng.choice(np.arange(1, store.stats()["users"] + 1), size=20, replace=False).tolist()
+    posts = [item.post["id"] for item in store.latest(None, limit=100).items
+             if not any(store.is_blocked(u, item.post["author_id"]) for u in users)][:count]
+    store.close()
+    return users, posts
+
+
 def in_process(data_dir: Path, users: list[int], posts: list[int], calls: int) -> dict:
     """The Studio calls behind the three endpoints, timed on the same store (server compute only)."""
     from feed_store import FeedStore
@@ -172,9 +185,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         data_dir = Path(d)
         shutil.copytree(dataset / "store", data_dir / "store")
-        rng = np.random.default_rng(1)
-        users = rng.choice(np.arange(1, sizes.users + 1), size=20, replace=False).tolist()
-        posts = rng.choice(np.arange(1, sizes.posts + 1), size=args.calls, replace=False).tolist()
+        users, posts = public_posts_and_users(data_dir, args.calls)
         server = in_process(data_dir, users, posts, args.calls)
         sessions = [session_for(data_dir, u) for u in users]
         process, url, _ = start(["app.py"], data_dir)
