@@ -100,6 +100,10 @@ class Accounts:
             codes = tuple(self.store.create_invite(admin["id"]) for _ in range(FIRST_INVITES))
             return FirstStart("admin", password, codes)
 
+    def derived_secret(self, purpose: str) -> str:
+        """A secret for another use (e.g. encrypting the browser's saved session), derived from this instance's."""
+        return hmac.new(self._secret, purpose.encode(), hashlib.sha256).hexdigest()
+
     def _sign(self, payload: str) -> str:
         return hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
 

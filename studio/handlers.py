@@ -7,7 +7,6 @@ decides what a user may do.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import threading
@@ -39,7 +38,7 @@ class App:
         self.accounts = accounts
         self.studio = studio
         self.on_space = bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
-        self.browser_secret = hmac.new(accounts._secret, b"browser-state", "sha256").hexdigest()
+        self.browser_secret = accounts.derived_secret("browser-state")
         self._cancels: dict[int, threading.Event] = {}
         self._challenges: dict[int, Challenge] = {}
 
