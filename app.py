@@ -34,8 +34,8 @@ def restore_on_space(saved: str | None, request: gr.Request, profile: gr.OAuthPr
 
 
 @user_facing
-def sign_up(handle: str, password: str, invite: str):
-    token = accounts.sign_up(handle, password, invite)
+def sign_up(handle: str, password: str, invite: str, request: gr.Request):
+    token = accounts.sign_up(handle, password, invite, address=request.client.host if request.client else None)
     return token, token, app.whoami(accounts.user_for(token))
 
 

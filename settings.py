@@ -37,6 +37,8 @@ class Settings:
     """DREAMREEL_IP_ADAPTER: an AnimateDiff face IP-Adapter, ``repo or folder,subfolder,file``."""
     demo_community: bool
     """DREAMREEL_DEMO=0: do not seed a demo community on the first start."""
+    daily_generations: int
+    """DREAMREEL_DAILY_GENERATIONS: videos one user may make in 24 hours (default 30)."""
     host: str
     """GRADIO_SERVER_NAME: the address to serve on."""
     port: int
@@ -53,6 +55,7 @@ class Settings:
             vae_tiling=env.get("DREAMREEL_VAE_TILING", "") == "1",
             ip_adapter=env.get("DREAMREEL_IP_ADAPTER") or None,
             demo_community=env.get("DREAMREEL_DEMO", "1") != "0",
+            daily_generations=int(env.get("DREAMREEL_DAILY_GENERATIONS", "30")),
             host=env.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             port=int(env.get("GRADIO_SERVER_PORT", "7860")),
         )

@@ -705,6 +705,12 @@ class FeedStore:
         return out
 
     @_serialised
+    def creation_times(self, author: int, since: float) -> list[float]:
+        """When ``author`` made each video since ``since`` (deleted ones included: they cost a generation too)."""
+        times = (self._get("posts", p, "video")["created_at"] for p in self._posts_by_author.get(author, []))
+        return sorted(t for t in times if t >= since)
+
+    @_serialised
     def drafts(self, viewer: int) -> list[Doc]:
         """The viewer's own unpublished videos, newest first."""
         ids = [p for p in self._posts_by_author.get(viewer, []) if self.columns.published_at[p] == NEVER

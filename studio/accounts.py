@@ -23,6 +23,8 @@ from feed_store import FeedStore, InvalidInput, PermissionDenied
 SESSION_DAYS = 30
 MIN_PASSWORD = 8
 FIRST_INVITES = 5
+SIGN_UPS_PER_HOUR = 5
+"""Sign-ups one network address may make in an hour (in-memory: a restart forgets them)."""
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,38 @@ class Accounts:
         self._secret = _load_or_create_secret(secret_path)
         self._clock = clock
         self._lock = threading.Lock()
+        self._sign_ups: dict[str, list[float]] = {}
 
-    def sign_up(self, handle: str, password: str, invite_code: str, display_name: str | None = None) -> str:
-        """Create an account with an invite code; returns a session token."""
+    def sign_up(self, handle: str, password: str, invite_code: str, display_name: str | None = None,
+                address: str | None = None) -> str:
+        """Create an account with an invite code; returns a session token.
+
+        ``address`` (the client's network address) is throttled to
+        ``SIGN_UPS_PER_HOUR`` accounts an hour.
+        """
         if not isinstance(password, str) or len(password) < MIN_PASSWORD:
             raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
         if not (invite_code or "").strip():
             raise InvalidInput("Dreamreel is invite-only: enter the invite code a member gave you.")
+        self._throttle(address)
         hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
         user = self.store.create_user(handle, display_name, password_hash=hashed, invite_code=invite_code)
+        if address is not None:
+            with self._lock:
+                self._sign_ups.setdefault(address, []).append(self._clock())
         return self.session_for(user["id"])
+
+    def _throttle(self, address: str | None) -> None:
+        if address is None:
+            return
+        now = self._clock()
+        with self._lock:
+            recent = [t for t in self._sign_ups.get(address, []) if t > now - 3600]
+            self._sign_ups[address] = recent
+        if len(recent) >= SIGN_UPS_PER_HOUR:
+            wait = int((recent[0] + 3600 - now) // 60) + 1
+            raise PermissionDenied(f"Too many new accounts from your network in the last hour; "
+                                   f"try again in {wait} minutes.")
 
     def sign_in(self, handle: str, password: str) -> str:
         """A session token for the right password; the same refusal for a wrong handle or password."""

@@ -42,9 +42,10 @@ def register(app: App) -> None:
         return fn
 
     @endpoint
-    def sign_up(handle: str, password: str, invite_code: str) -> str:
+    def sign_up(handle: str, password: str, invite_code: str, request: gr.Request) -> str:
         """Create an account with an invite code; returns a session token."""
-        return accounts.sign_up(handle, password, invite_code)
+        return accounts.sign_up(handle, password, invite_code,
+                                address=request.client.host if request.client else None)
 
     @endpoint
     def sign_in(handle: str, password: str) -> str:

@@ -48,7 +48,8 @@ class App:
         store = FeedStore(settings.store_dir)
         media = MediaFolder(settings.media_dir)
         accounts = Accounts(store, settings.data_dir / "secret.key")
-        studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), settings.load_model)
+        studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), settings.load_model,
+                        daily_generations=settings.daily_generations)
         return cls(settings, store, accounts, studio)
 
     def launch_options(self) -> dict[str, Any]:

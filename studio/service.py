@@ -7,7 +7,9 @@ checks what that user may do. The UI never touches the store directly.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,13 @@ from feed_store.media import MediaFolder
 from pipeline.request import GenerationRequest
 
 FEEDS = ("For you", "Following", "Latest")
+DAY = 24 * 3600.0
 PAGE_SIZE = 8
 Doc = dict[str, Any]
+
+
+class LimitReached(PermissionDenied):
+    """A user made as many videos as a day allows."""
 
 
 class SignInRequired(PermissionDenied):
@@ -44,8 +51,11 @@ class Studio:
     """Everything the Gradio page asks for, one method per user action."""
 
     def __init__(self, store: FeedStore, media: MediaFolder, cameos: Cameos,
-                 load_model: Callable[[], Any]) -> None:
+                 load_model: Callable[[], Any], daily_generations: int = 30, clock: Callable[[], float] = time.time
+                 ) -> None:
         self.store = store
+        self.daily_generations = daily_generations
+        self._clock = clock
         self.media = media
         self.cameos = cameos
         self.videos_dir = media.root / "videos"
@@ -162,6 +172,7 @@ class Studio:
         from pipeline import generate
 
         actor = _signed_in(actor, "make videos")
+        self._check_daily_limit(actor)
         author = self.store.get_user(actor)
         source = None
         if parent_id is not None:
@@ -185,6 +196,14 @@ class Studio:
         except BaseException:
             self.media.erase(*names)
             raise
+
+    def _check_daily_limit(self, actor: int) -> None:
+        """Refuse, before any compute, a video beyond the day's allowance (a sliding 24 hours)."""
+        made = self.store.creation_times(actor, self._clock() - DAY)
+        if len(made) >= self.daily_generations:
+            again = dt.datetime.fromtimestamp(made[-self.daily_generations] + DAY).strftime("%H:%M")
+            raise LimitReached(f"You have made {len(made)} videos in the last 24 hours, the daily limit of "
+                               f"{self.daily_generations}. You can make the next one after {again}.")
 
     def drafts(self, actor: int | None) -> list[Card]:
         return [self.card(p) for p in self.store.drafts(_signed_in(actor, "see your drafts"))]

@@ -159,3 +159,31 @@ def test_the_demo_community_can_be_turned_off(monkeypatch):
     assert Settings.from_env().demo_community
     monkeypatch.setenv("DREAMREEL_DEMO", "0")
     assert not Settings.from_env().demo_community
+
+
+def test_a_daily_generation_limit_refuses_before_any_compute(world, clock):
+    store, media, accounts, studio, first = world
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    studio.daily_generations, studio._clock = 2, clock
+    for seed in (1, 2):
+        studio.create(alice, "a red ball moving left", seed=seed, num_inference_steps=2)
+        clock.advance(3600)
+    videos = sorted(media.root.rglob("*.mp4"))
+    with pytest.raises(PermissionDenied, match="daily limit of 2"):
+        studio.create(alice, "a red ball moving left", seed=3)
+    assert sorted(media.root.rglob("*.mp4")) == videos  # nothing was generated
+    clock.advance(22 * 3600 + 1)  # the first video leaves the 24 hours
+    studio.create(alice, "a red ball moving left", seed=3, num_inference_steps=2)
+
+
+def test_sign_ups_from_one_address_are_throttled(world, clock):
+    store, media, accounts, studio, first = world
+    admin = store.user_by_handle("admin")["id"]
+    codes = [store.create_invite(admin) for _ in range(7)]
+    for i in range(5):
+        accounts.sign_up(f"user{i}", "a long password", codes[i], address="10.0.0.1")
+    with pytest.raises(PermissionDenied, match="Too many new accounts from your network"):
+        accounts.sign_up("user5", "a long password", codes[5], address="10.0.0.1")
+    accounts.sign_up("user6", "a long password", codes[6], address="10.0.0.2")  # another network is fine
+    clock.advance(3601)
+    accounts.sign_up("user5", "a long password", codes[5], address="10.0.0.1")
