@@ -22,7 +22,7 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) app.py
 
-# The browser tests drive Debian's chromium through playwright (never `playwright install`).
+# The browser tests drive Debian's chromium through playwright; playwright's own browser download is never used.
 $(CHROMIUM):
 	$(SUDO) apt-get install -y -q chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 

@@ -42,9 +42,10 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
 
 from cameo import DlibEmbedder, FaceDetector  # noqa: E402
+from feed_bench import peak_rss_mb  # noqa: E402
 from cameo.faces import aligned_crop  # noqa: E402
 from cameo.recognition import match_rate, who_is_on_screen  # noqa: E402
 from pipeline import GenerationRequest, generate, load_model  # noqa: E402
@@ -138,15 +139,8 @@ def worker_speed(repeats: int) -> dict:
                          "remix_ratio": statistics.median(remix) / statistics.median(gen),
                          "model_generate_s": statistics.median(gen_model),
                          "model_remix_ratio": statistics.median(remix_model) / statistics.median(gen_model)}
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     return out
-
-
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
