@@ -130,7 +130,7 @@ class FeedStore:
     """Users, follows, invites, posts, engagement, moderation data and feeds."""
 
     TABLES = ("users", "follows", "invites", "posts", "likes", "comments", "views", "reports", "blocks", "cameos",
-              "notifications")
+              "notifications", "moderation_log")
 
     def __init__(self, directory: str | Path, *, ranking: RankingConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -811,6 +811,53 @@ class FeedStore:
         if kind == "post":
             self._reported.setdefault(actor, {}).setdefault(target_id, now)
         return self._with_id(report, report_id)
+
+    def _require_admin(self, actor: int) -> None:
+        if not self._is_admin(actor):
+            raise PermissionDenied("Only moderators (admins) can do this.")
+
+    @_serialised
+    def open_reports(self, admin: int) -> list[Doc]:
+        """The moderation queue: open reports, oldest first."""
+        self._require_admin(admin)
+        reports = self._t.reports.search(lambda r: r["status"] == "open")
+        return sorted((self._with_id(r, r.doc_id) for r in reports), key=lambda r: r["created_at"])
+
+    @_serialised
+    def resolve_report(self, admin: int, report_id: int, action: str) -> tuple[Doc, Doc | None]:
+        """Take down the reported post or comment, or dismiss the report; logged with who and when.
+
+        Every open report on the same target is closed with it. Returns the
+        report and, for a post taken down, the post (whose files the caller erases).
+        """
+        self._require_admin(admin)
+        report = self._get("reports", report_id, "report")
+        if report["status"] != "open":
+            raise Conflict("This report has already been handled.")
+        if action not in ("take_down", "dismiss"):
+            raise InvalidInput("A report is taken down or dismissed.")
+        removed = None
+        if action == "take_down":
+            if report["kind"] == "post":
+                removed = self.delete_post(admin, report["target_id"])
+            elif report["kind"] == "comment":
+                self.delete_comment(admin, report["target_id"])
+            else:
+                raise InvalidInput("Take-down applies to videos and comments; a reported user can be blocked.")
+        now = self._now()
+        same = [r.doc_id for r in self._t.reports.search(
+            lambda r: r["status"] == "open" and r["kind"] == report["kind"] and r["target_id"] == report["target_id"])]
+        with self._storage.transaction():
+            self._t.reports.update({"status": action, "resolved_by": admin, "resolved_at": now}, doc_ids=same)
+            self._t.moderation_log.insert({"admin_id": admin, "action": action, "report_ids": same,
+                                           "kind": report["kind"], "target_id": report["target_id"], "at": now})
+        return self._with_id(self._get("reports", report_id, "report"), report_id), removed
+
+    @_serialised
+    def moderation_log(self, admin: int) -> list[Doc]:
+        """Every moderation action, newest first: who did what to which report, and when."""
+        self._require_admin(admin)
+        return sorted((self._with_id(e, e.doc_id) for e in self._t.moderation_log.all()), key=lambda e: -e["at"])
 
     # -- feeds -------------------------------------------------------------------------------------
 

@@ -120,6 +120,16 @@ def register(app: App) -> None:
         return studio.report(user(session), kind, int(target_id), reason)
 
     @endpoint
+    def moderation_queue(session: str) -> list:
+        """Admins: the open reports, oldest first."""
+        return studio.moderation_queue(user(session))
+
+    @endpoint
+    def moderate(session: str, report_id: int, action: str) -> dict:
+        """Admins: "take_down" (the video or comment goes, files included) or "dismiss" a report; logged."""
+        return studio.moderate(user(session), int(report_id), action)
+
+    @endpoint
     def delete_post(session: str, post_id: int) -> str:
         """Delete a video: yours, or any that uses your cameo (drafts included)."""
         studio.delete_post(user(session), int(post_id))

@@ -114,6 +114,16 @@ class Studio:
     def report(self, actor: int | None, kind: str, target_id: int, reason: str) -> Doc:
         return self.store.report(_signed_in(actor, "report"), kind, target_id, reason)
 
+    def moderation_queue(self, actor: int | None) -> list[Doc]:
+        return self.store.open_reports(_signed_in(actor, "moderate"))
+
+    def moderate(self, actor: int | None, report_id: int, action: str) -> Doc:
+        """Take down (the video's files go too) or dismiss a report."""
+        report, removed = self.store.resolve_report(_signed_in(actor, "moderate"), report_id, action)
+        if removed is not None:
+            self.media.erase(removed["video"], removed["thumbnail"], removed["preview"])
+        return report
+
     # -- people -----------------------------------------------------------------------------------
 
     def profile(self, viewer: int | None, handle: str) -> Doc:

@@ -187,3 +187,38 @@ def test_sign_ups_from_one_address_are_throttled(world, clock):
     accounts.sign_up("user6", "a long password", codes[6], address="10.0.0.2")  # another network is fine
     clock.advance(3601)
     accounts.sign_up("user5", "a long password", codes[5], address="10.0.0.1")
+
+
+def test_admins_take_down_reported_videos_with_their_files_and_every_action_is_logged(world, clock):
+    store, media, accounts, studio, first = world
+    admin = accounts.user_for(accounts.sign_in("admin", first.admin_password))
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    bob = accounts.user_for(accounts.sign_up("bob", "a long password", first.invite_codes[1]))
+    bad = studio.publish(alice, studio.create(alice, "a red ball moving left", seed=1)["id"], "public", False)
+    fine = studio.publish(alice, studio.create(alice, "a blue car moving right", seed=2)["id"], "public", False)
+    comment = studio.comment(bob, fine["id"], "a rude comment")
+    r1 = studio.report(bob, "post", bad["id"], "violence")
+    studio.report(admin, "post", bad["id"], "also reported by the admin")
+    r3 = studio.report(alice, "comment", comment["id"], "harassment")
+    r4 = studio.report(bob, "post", fine["id"], "spam")
+    with pytest.raises(PermissionDenied, match="Only moderators"):
+        studio.moderation_queue(alice)
+    assert [r["id"] for r in studio.moderation_queue(admin)] == [r1["id"], r1["id"] + 1, r3["id"], r4["id"]]
+
+    files = [media.path(store.get_post(alice, bad["id"])[k]) for k in ("video", "thumbnail", "preview")]
+    assert all(f.exists() for f in files)
+    clock.advance(60)
+    studio.moderate(admin, r1["id"], "take_down")
+    assert not any(f.exists() for f in files)
+    with pytest.raises(NotFound):
+        studio.post(bob, bad["id"])
+    studio.moderate(admin, r3["id"], "take_down")
+    assert studio.post(alice, fine["id"])[1] == []
+    studio.moderate(admin, r4["id"], "dismiss")
+    assert studio.moderation_queue(admin) == []  # the admin's own report on the same video closed with it
+    log = store.moderation_log(admin)
+    assert [(e["action"], e["kind"], e["admin_id"]) for e in log] == [
+        ("dismiss", "post", admin), ("take_down", "comment", admin), ("take_down", "post", admin)]
+    assert log[-1]["report_ids"] == [r1["id"], r1["id"] + 1] and log[-1]["at"] > 0
+    with pytest.raises(Exception, match="already been handled"):
+        studio.moderate(admin, r1["id"], "dismiss")
