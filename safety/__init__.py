@@ -1,0 +1,1 @@
+"""Trust and safety: prompt and comment moderation, and cameo owners' restrictions, all offline."""
