@@ -36,7 +36,7 @@ from .journal import JournalTable
 from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
 )
-from .schema import open_storage
+from .schema import META_TABLE, open_storage
 
 HANDLE_RE = re.compile(r"[a-z0-9_]{3,30}")
 MAX_TEXT = 500
@@ -44,6 +44,8 @@ MAX_PAGE = 100
 VISIBILITIES = tuple(VISIBILITY_CODES)
 REPORT_KINDS = ("post", "comment", "user")
 CAMEO_PERMISSIONS = ("only_me", "approved", "mutuals", "everyone")
+RESERVED_IDS = 2
+"""The ``_meta`` document that remembers the last post id handed out by :meth:`FeedStore.reserve_post_id`."""
 
 Doc = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -130,7 +132,7 @@ class FeedStore:
     """Users, follows, invites, posts, engagement, moderation data and feeds."""
 
     TABLES = ("users", "follows", "invites", "posts", "likes", "comments", "views", "reports", "blocks", "cameos",
-              "notifications", "moderation_log")
+              "notifications", "moderation_log", "refusals")
 
     def __init__(self, directory: str | Path, *, ranking: RankingConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -169,8 +171,10 @@ class FeedStore:
         self._handles: dict[str, int] = {}
         self._external_ids: dict[str, int] = {}
         self._max_user_id = 0
+        self._suspended: dict[int, float] = {}  # user -> when
         for key, user in tables.get("users", {}).items():
             self._index_user(int(key), user)
+        self._last_reserved_post_id = tables.get(META_TABLE, {}).get(str(RESERVED_IDS), {}).get("post_id", 0)
 
         self._following: defaultdict[int, set[int]] = defaultdict(set)
         self._followers: defaultdict[int, set[int]] = defaultdict(set)
@@ -238,7 +242,7 @@ class FeedStore:
         self._last_time = max([self._engagement_log.last_time, self._follow_log.last_time,
                                float(c.published_at[c.published_at < NEVER].max(initial=0.0)),
                                float(c.deleted_at[c.deleted_at < NEVER].max(initial=0.0)),
-                               *(at for blocked in self._blocked_at.values() for at in blocked.values()),
+                               *(at for blocked in self._blocked_at.values() for at in blocked.values()), *self._suspended.values(),
                                *(at for reports in self._reported.values() for at in reports.values())])
 
     @staticmethod
@@ -250,6 +254,8 @@ class FeedStore:
         if user.get("external_id"):
             self._external_ids[user["external_id"]] = user_id
         self._max_user_id = max(self._max_user_id, user_id)
+        if user.get("suspended_at") is not None:
+            self._suspended[user_id] = user["suspended_at"]
 
     def _index_block(self, block: Doc) -> None:
         a, b, at = block["blocker_id"], block["blocked_id"], block["created_at"]
@@ -323,7 +329,11 @@ class FeedStore:
         if post["deleted_at"] is not None:
             return False
         author = post["author_id"]
-        if viewer == author or self._is_admin(viewer) or self._owns_cameo_in(viewer, post):
+        if self._is_admin(viewer):
+            return True
+        if author in self._suspended:
+            return False  # a suspended account's videos leave the app with it
+        if viewer == author or self._owns_cameo_in(viewer, post):
             return True  # a cameo's owner sees every video with their cameo, drafts included
         if self._blocked_between(viewer, author):
             return False
@@ -382,6 +392,11 @@ class FeedStore:
     def get_user(self, user_id: int) -> Doc:
         """A user's profile fields (never the password hash)."""
         return self._public_user(self._require_user(user_id), user_id)
+
+    @_serialised
+    def is_suspended(self, user_id: int) -> bool:
+        """Whether moderators suspended the account (it can no longer sign in or act)."""
+        return user_id in self._suspended
 
     @_serialised
     def password_hash(self, handle: str) -> tuple[int, str | None] | None:
@@ -617,11 +632,39 @@ class FeedStore:
     # -- posts -------------------------------------------------------------------------------------
 
     @_serialised
+    def reserve_post_id(self) -> int:
+        """The id of a post not saved yet, so its video can carry the id (watermark, credentials) from the start.
+
+        Durable: an id is never handed out twice, even across restarts; one
+        whose generation fails is simply never used.
+        """
+        post_id = self._next_post_id()
+        meta = self._db.table(META_TABLE)
+        if meta.contains(doc_id=RESERVED_IDS):
+            meta.update({"post_id": post_id}, doc_ids=[RESERVED_IDS])
+        else:
+            meta.insert(Document({"post_id": post_id}, doc_id=RESERVED_IDS))
+        self._last_reserved_post_id = post_id
+        return post_id
+
+    def _next_post_id(self) -> int:
+        return max(self.columns.size, self._last_reserved_post_id + 1, 1)
+
+    @_serialised
     def create_post(self, author: int, prompt: str, *, video: str | None = None, thumbnail: str | None = None,
                     preview: str | None = None, cameo_ids: Iterable[int] = (), parent_id: int | None = None,
-                    visibility: str = "draft", hide_prompt: bool = False, model: Doc | None = None) -> Doc:
-        """Save a generated video; it starts as a draft unless ``visibility`` says otherwise."""
+                    visibility: str = "draft", hide_prompt: bool = False, model: Doc | None = None,
+                    post_id: int | None = None) -> Doc:
+        """Save a generated video; it starts as a draft unless ``visibility`` says otherwise.
+
+        ``post_id`` is one :meth:`reserve_post_id` handed out for this video.
+        """
         self._require_user(author)
+        if post_id is None:
+            post_id = self._next_post_id()
+        elif not (isinstance(post_id, int) and 0 < post_id <= self._last_reserved_post_id
+                  and str(post_id) not in self._storage.read().get("posts", {})):
+            raise InvalidInput(f"Post id {post_id!r} was not reserved, or is taken.")
         prompt = _text(prompt, "A prompt")
         if visibility not in VISIBILITIES:
             raise InvalidInput(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
@@ -639,7 +682,7 @@ class FeedStore:
                 "visibility": visibility, "model": model or {}, "created_at": now,
                 "published_at": None if visibility == "draft" else now, "deleted_at": None}
         with self._storage.transaction():
-            post_id = self._t.posts.insert(post)
+            self._t.posts.insert(Document(post, doc_id=post_id))
             notified = [self._notify(owner, "cameo_used", {"post_id": post_id, "cameo_id": c, "by": author})
                         for c in cameo_ids if (owner := self._cameo_owner[c]) != author]  # owners hear of every use
         for owner, notification_id in notified:
@@ -825,10 +868,11 @@ class FeedStore:
 
     @_serialised
     def resolve_report(self, admin: int, report_id: int, action: str) -> tuple[Doc, Doc | None]:
-        """Take down the reported post or comment, or dismiss the report; logged with who and when.
+        """Take down the reported post or comment, suspend the reported user, or dismiss the report.
 
-        Every open report on the same target is closed with it. Returns the
-        report and, for a post taken down, the post (whose files the caller erases).
+        Logged with who and when. Every open report on the same target is
+        closed with it. Returns the report and, for a post taken down, the
+        post (whose files the caller erases).
         """
         self._require_admin(admin)
         report = self._get("reports", report_id, "report")
@@ -843,7 +887,7 @@ class FeedStore:
             elif report["kind"] == "comment":
                 self.delete_comment(admin, report["target_id"])
             else:
-                raise InvalidInput("Take-down applies to videos and comments; a reported user can be blocked.")
+                self._suspend(report["target_id"])
         now = self._now()
         same = [r.doc_id for r in self._t.reports.search(
             lambda r: r["status"] == "open" and r["kind"] == report["kind"] and r["target_id"] == report["target_id"])]
@@ -852,6 +896,32 @@ class FeedStore:
             self._t.moderation_log.insert({"admin_id": admin, "action": action, "report_ids": same,
                                            "kind": report["kind"], "target_id": report["target_id"], "at": now})
         return self._with_id(self._get("reports", report_id, "report"), report_id), removed
+
+    def _suspend(self, user_id: int) -> None:
+        """Suspend an account: it can no longer sign in or act, and its videos leave every feed."""
+        user = self._require_user(user_id)
+        if user.get("is_admin"):
+            raise PermissionDenied("Moderators cannot be suspended.")
+        if user_id not in self._suspended:
+            now = self._now()
+            self._t.users.update({"suspended_at": now}, doc_ids=[user_id])
+            self._suspended[user_id] = now
+
+    @_serialised
+    def record_refusal(self, actor: int, what: str, category: str, text: str) -> None:
+        """Keep a prompt or comment that moderation refused, so moderators can see who keeps trying."""
+        self._require_user(actor)
+        self._t.refusals.insert({"user_id": actor, "what": what, "category": category, "text": text[:MAX_TEXT],
+                                 "at": self._now()})
+
+    @_serialised
+    def refusals(self, admin: int, limit: int = 50) -> list[Doc]:
+        """The latest refused prompts and comments, newest first, with their authors' handles."""
+        self._require_admin(admin)
+        table = self._storage.read().get("refusals", {})
+        newest = sorted(table, key=int, reverse=True)[:limit]
+        return [{"id": int(k), **table[k], "handle": self._get("users", table[k]["user_id"], "user")["handle"]}
+                for k in newest]
 
     @_serialised
     def moderation_log(self, admin: int) -> list[Doc]:
@@ -885,6 +955,9 @@ class FeedStore:
             if hidden:
                 mask &= ~np.isin(c.author, hidden)
             mask[[p for p, at in self._reported.get(viewer, {}).items() if at <= as_of]] = False
+        suspended = [user for user, at in self._suspended.items() if at <= as_of]
+        if suspended:
+            mask &= ~np.isin(c.author, suspended)
         return _Moment(viewer, as_of, relations, tiers, mask)
 
     def _page(self, viewer: int | None, cursor: str | None, limit: int,

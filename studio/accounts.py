@@ -85,6 +85,8 @@ class Accounts:
         ok = bcrypt.checkpw((password or "").encode(), (stored or _DUMMY_HASH).encode())
         if not (found and stored and ok):
             raise PermissionDenied("Wrong handle or password.")
+        if self.store.is_suspended(found[0]):
+            raise PermissionDenied("This account is suspended by the moderators.")
         return self.session_for(found[0])
 
     def sign_in_external(self, username: str, display_name: str | None = None) -> str:
@@ -95,6 +97,8 @@ class Accounts:
             if user is None:
                 handle = _free_handle(self.store, username)
                 user = self.store.create_user(handle, display_name or username, external_id=external_id)
+        if self.store.is_suspended(user["id"]):
+            raise PermissionDenied("This account is suspended by the moderators.")
         return self.session_for(user["id"])
 
     def session_for(self, user_id: int) -> str:
@@ -103,13 +107,13 @@ class Accounts:
         return f"{payload}.{self._sign(payload)}"
 
     def user_for(self, token: str | None) -> int | None:
-        """The user a session token stands for, or ``None`` (missing, forged, expired, or user gone)."""
+        """The user a session token stands for, or ``None`` (missing, forged, expired, user gone or suspended)."""
         try:
             user_id, expiry, signature = (token or "").split(".")
             if not hmac.compare_digest(signature, self._sign(f"{user_id}.{expiry}")) or int(expiry) < self._clock():
                 return None
             self.store.get_user(int(user_id))
-            return int(user_id)
+            return None if self.store.is_suspended(int(user_id)) else int(user_id)
         except (ValueError, LookupError):
             return None
 

@@ -459,3 +459,59 @@ def test_bad_input_raises_a_typed_error_and_writes_nothing(store, open_store, wo
     assert observable(store, world) == before, "the failed call changed what users see"
     store.close()
     assert observable(open_store(), world) == before, "the reopened store differs"
+
+
+# -- ids reserved before a video exists, suspensions, refusals --------------------------------------
+
+
+def test_a_reserved_post_id_is_never_handed_out_twice_even_after_a_restart(store_dir, open_store, people):
+    store = open_store()
+    reserved = store.reserve_post_id()
+    other = store.create_post(people.bob, "made while the first one was generating")["id"]
+    assert other != reserved
+    mine = store.create_post(people.alice, "the reserved one", post_id=reserved)
+    assert mine["id"] == reserved and store.get_post(people.alice, reserved)["prompt"] == "the reserved one"
+    with pytest.raises(InvalidInput, match="not reserved, or is taken"):
+        store.create_post(people.alice, "again", post_id=reserved)
+    unused = store.reserve_post_id()  # its generation failed: the id stays spent
+    store.close()
+    reopened = open_store()
+    assert reopened.reserve_post_id() > unused
+    assert reopened.create_post(people.bob, "after the restart")["id"] > unused
+    with pytest.raises(InvalidInput):
+        reopened.create_post(people.bob, "an id nobody reserved", post_id=10_000)
+
+
+def test_a_suspended_account_leaves_every_feed_and_its_videos_go_dark(store, open_store, people, clock):
+    admin = store.create_user("moderator", is_admin=True)["id"]
+    post = store.create_post(people.erin, "erin's video", visibility="public")["id"]
+    clock.advance(60)
+    report = store.report(people.alice, "user", people.erin, "harassment")
+    store.resolve_report(admin, report["id"], "take_down")
+    assert store.is_suspended(people.erin)
+    assert not in_any_feed(store, people.alice, post) and not in_any_feed(store, None, post)
+    with pytest.raises(NotFound):
+        store.get_post(people.bob, post)
+    assert store.get_post(admin, post)["id"] == post  # moderators still see what they acted on
+    assert [e["action"] for e in store.moderation_log(admin)] == ["take_down"]
+    store.close()
+    assert open_store().is_suspended(people.erin)  # durable
+
+
+def test_moderators_cannot_be_suspended(store, people):
+    admin = store.create_user("moderator", is_admin=True)["id"]
+    other_admin = store.create_user("moderator2", is_admin=True)["id"]
+    report = store.report(people.alice, "user", other_admin, "spam")
+    with pytest.raises(PermissionDenied, match="cannot be suspended"):
+        store.resolve_report(admin, report["id"], "take_down")
+    assert store.open_reports(admin)[0]["id"] == report["id"]  # the report stays open
+
+
+def test_refused_prompts_are_kept_for_moderators_only(store, people):
+    admin = store.create_user("moderator", is_admin=True)["id"]
+    store.record_refusal(people.erin, "prompt", "violence", "a refused prompt")
+    store.record_refusal(people.erin, "comment", "hate", "a refused comment")
+    assert [(r["handle"], r["what"], r["category"]) for r in store.refusals(admin)] == [
+        ("erin", "comment", "hate"), ("erin", "prompt", "violence")]
+    with pytest.raises(PermissionDenied):
+        store.refusals(people.alice)
