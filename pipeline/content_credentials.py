@@ -25,6 +25,7 @@ import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .video_io import _atomic
@@ -71,9 +72,9 @@ class ContentCredentials:
         key = serialization.load_pem_private_key(private_key, password=None)
         self.signer = c2pa.Signer.from_info(
             c2pa.C2paSignerInfo(_algorithm(key), certificate_chain, private_key, None))
-        # Never fetch a manifest from a URL an uploaded file names.
         trust = {"user_anchors": trust_anchors.decode(),
                  "trust_config": "".join(f"{oid.dotted_string}\n" for oid in _SIGNING_EKUS)}
+        # Never fetch a manifest from a URL that an uploaded file names.
         self.context = c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False}, "trust": trust})
 
     @classmethod
@@ -83,9 +84,10 @@ class ContentCredentials:
 
         Key files are 0600, every file is written atomically, and later starts
         reuse them. Production passes a certificate chain PEM (leaf first, then
-        intermediates) and its private key PEM; ``trust_anchors`` is a PEM of
-        roots to trust besides the local root, which stays trusted if one was
-        ever made, so that older videos keep checking as this instance's own.
+        intermediates, without the root) and its private key PEM.
+        ``trust_anchors`` is a PEM of roots to trust besides the local root,
+        which stays trusted if one was ever made, so that older videos keep
+        checking as this instance's own.
         """
         directory = Path(directory)
         if (certificate is None) != (private_key is None):
@@ -169,7 +171,8 @@ def _local_credentials(directory: Path, organization: str) -> tuple[bytes, bytes
     certificate, key, root = _make_certificates(organization)
     for name, data in ((ROOT_FILE, root), (CERTIFICATE_FILE, certificate), (KEY_FILE, key)):
         with _atomic(directory / name) as tmp:
-            tmp.chmod(0o600 if name == KEY_FILE else 0o644)
+            if name == KEY_FILE:
+                tmp.chmod(0o600)
             tmp.write_bytes(data)
     return certificate, key, root
 
@@ -232,7 +235,7 @@ def _check_production(chain: bytes, private_key: bytes, name: str) -> None:
                          "(emailProtection, documentSigning or a C2PA one).")
 
 
-def _algorithm(key) -> c2pa.C2paSigningAlg:
+def _algorithm(key: PrivateKeyTypes) -> c2pa.C2paSigningAlg:
     """The c2pa signing algorithm for a private key: ECDSA by curve, RSA-PSS, or Ed25519."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
         curves = {"secp256r1": c2pa.C2paSigningAlg.ES256, "secp384r1": c2pa.C2paSigningAlg.ES384,
