@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .video_io import _atomic
+from .video_io import atomic_file
 
 AI_GENERATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 GENERATION_LABEL = "org.dreamreel.generation"
@@ -124,7 +124,7 @@ class ContentCredentials:
                 with open(parent, "rb") as f:
                     builder.add_ingredient({"title": Path(parent).name, "relationship": "parentOf",
                                             "label": "parent"}, "video/mp4", f)
-            with open(source, "rb") as src, _atomic(destination) as tmp, open(tmp, "w+b") as dst:
+            with open(source, "rb") as src, atomic_file(destination) as tmp, open(tmp, "w+b") as dst:
                 builder.sign(self.signer, "video/mp4", src, dst)
 
     def check(self, path: Path) -> CredentialsCheck:
@@ -170,7 +170,7 @@ def _local_credentials(directory: Path, organization: str) -> tuple[bytes, bytes
     directory.mkdir(parents=True, exist_ok=True)
     certificate, key, root = _make_certificates(organization)
     for name, data in ((ROOT_FILE, root), (CERTIFICATE_FILE, certificate), (KEY_FILE, key)):
-        with _atomic(directory / name) as tmp:
+        with atomic_file(directory / name) as tmp:
             if name == KEY_FILE:
                 tmp.chmod(0o600)
             tmp.write_bytes(data)

@@ -79,7 +79,7 @@ def write_mp4(frames: np.ndarray, path: Path, fps: float, metadata: dict[str, st
     params = ["-f", "mp4", "-movflags", "+faststart+use_metadata_tags", "-crf", "20"]
     for key, value in _checked_metadata(metadata).items():
         params += ["-metadata", f"{key}={value}"]
-    with _atomic(path) as tmp:
+    with atomic_file(path) as tmp:
         writer = imageio_ffmpeg.write_frames(
             str(tmp), (w, h), fps=float(fps), codec="libx264", pix_fmt_out="yuv420p", quality=None,
             macro_block_size=1,  # never let imageio resize; odd sizes were refused above
@@ -105,7 +105,7 @@ def write_mp4(frames: np.ndarray, path: Path, fps: float, metadata: dict[str, st
 def write_thumbnail(frames: np.ndarray, path: Path) -> None:
     """Save the middle frame as a JPEG: the first frame of a generated clip is often a fade-in."""
     _check_frames(frames)
-    with _atomic(path) as tmp:
+    with atomic_file(path) as tmp:
         Image.fromarray(frames[len(frames) // 2]).save(tmp, format="JPEG", quality=90)
 
 
@@ -117,7 +117,7 @@ def write_preview(frames: np.ndarray, path: Path, fps: float) -> None:
     scale = min(1.0, PREVIEW_MAX_SIDE / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     images = [Image.fromarray(f).resize(size, Image.Resampling.LANCZOS) for f in frames]
-    with _atomic(path) as tmp:
+    with atomic_file(path) as tmp:
         images[0].save(tmp, format="WEBP", save_all=True, append_images=images[1:],
                        duration=round(1000 / fps), loop=0, quality=80)
 
@@ -256,7 +256,7 @@ def _even_ceil(numerator: int, denominator: int) -> int:
 
 
 @contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
+def atomic_file(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
