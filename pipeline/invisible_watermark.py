@@ -47,6 +47,8 @@ GAINS = (1.0, 219 / 255, 255 / 219)
 """Contrast changes a transcode may bring: none, and full/limited range read the wrong way."""
 KEY_BYTES = 32
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
+_ONE_THREAD_PRODUCT = 64**3
+"""OpenBLAS runs a matrix product of at most this many multiply-adds on one thread."""
 
 
 @dataclass(frozen=True)
@@ -115,22 +117,13 @@ class InvisibleWatermark:
         luma = _luma(frames)
         original = self._band(_analyse(luma))
         target = np.round((original - offset) / self.step) * self.step + offset
-        pattern = self._pattern(target - original, height, width)
-        # Clipping at black and white takes part of the pattern away; measure what
-        # the detector will miss and add it back once, spread over the pixels that can move.
-        pixels, flat = frames.reshape(-1, 3), pattern.reshape(-1)
-        darkest = np.minimum(np.minimum(pixels[:, 0], pixels[:, 1]), pixels[:, 2])
-        brightest = np.maximum(np.maximum(pixels[:, 0], pixels[:, 1]), pixels[:, 2])
-        clipped = np.flatnonzero((flat + darkest < 0) | (flat + brightest > 255))
-        if len(clipped):
-            lost = np.zeros_like(flat)
-            lost[clipped] = (_luma(np.clip(pixels[clipped] + flat[clipped, None], 0, 255))
-                             - luma.reshape(-1)[clipped] - flat[clipped])
-            pattern -= self._pattern(self._band(_analyse(lost.reshape(pattern.shape))), height, width)
-        out = frames.astype(np.int16)
-        pattern = np.rint(pattern).astype(np.int16)
-        for channel in range(3):
-            out[..., channel] += pattern
+        out = _add_to_every_channel(frames.astype(np.int16), self._pattern(target - original, height, width))
+        # Clipping at black and white takes part of the pattern away: measure what
+        # the detector would miss and add it back once, spread over the whole frame.
+        lost = _luma(np.clip(out, 0, 255) - out)
+        if lost.any():
+            correction = self._pattern(-self._band(_analyse(lost)), height, width)
+            out = _add_to_every_channel(out, correction)
         return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
     def detect(self, frames: np.ndarray) -> WatermarkReading | None:
@@ -147,10 +140,11 @@ class InvisibleWatermark:
                     best = reading
         return best if best is not None and best.confidence >= MIN_CONFIDENCE else None
 
-    def soft_votes(self, frames: np.ndarray) -> np.ndarray:
-        """The 48 soft votes in [-1, 1] (positive: bit 0), no hypothesis tried: for measuring bit errors."""
+    def bit_errors(self, frames: np.ndarray, payload: int) -> int:
+        """How many of the 48 coded bits (payload and check) read wrong, no hypothesis tried: for benchmarks."""
         _check_frames(frames)
-        return self._votes(self._band(_analyse(_luma(frames))))
+        votes = self._votes(self._band(_analyse(_luma(frames))))
+        return int(np.sum((votes < 0) != self._bits(payload).astype(bool)))
 
     def _band(self, coefficients: np.ndarray) -> np.ndarray:
         """(F, 64, 64) to the (F, 315) coefficients that carry the mark, in key order."""
@@ -191,30 +185,56 @@ def _check_frames(frames: np.ndarray) -> None:
         raise ValueError(f"Expected uint8 frames shaped (F, H, W, 3), got {got}.")
 
 
-def _luma(frames: np.ndarray) -> np.ndarray:
-    """Y = 0.299 R + 0.587 G + 0.114 B, as float32: the pattern goes equally into R, G and B, so exactly into Y."""
-    return (frames.reshape(-1, 3).astype(np.float32) @ _LUMA_WEIGHTS).reshape(frames.shape[:-1])
+def _luma(pixels: np.ndarray) -> np.ndarray:
+    """Y = 0.299 R + 0.587 G + 0.114 B of (..., 3) pixels, as float32.
 
+    The pattern goes equally into R, G and B, so exactly into Y. Computed
+    at most 2048 pixels at a time, which keeps OpenBLAS on one thread (see :func:`_product`).
+    """
+    flat = pixels.reshape(-1, 3)
+    block = min(2048, len(flat))
+    while len(flat) % block:
+        block -= 1
+    return (flat.reshape(-1, block, 3).astype(np.float32) @ _LUMA_WEIGHTS).reshape(pixels.shape[:-1])
+
+
+def _add_to_every_channel(frames: np.ndarray, pattern: np.ndarray) -> np.ndarray:
+    """Add the (F, H, W) pattern, rounded, to R, G and B of int16 frames, in place: Y rises by the same amount."""
+    step = np.rint(pattern).astype(np.int16)
+    for channel in range(3):
+        frames[..., channel] += step
+    return frames
 
 
 def _analyse(luma: np.ndarray) -> np.ndarray:
-    """(F, H, W) luma to (F, 64, 64) DCT coefficients of its working plane.
-
-    Two large matrix products rather than two per frame: far faster when
-    the BLAS threads share the cores with other work.
-    """
+    """(F, H, W) luma to the (F, 64, 64) DCT coefficients of its working plane."""
     count, height, width = luma.shape
-    rows = (luma.reshape(count * height, width) @ _analysis(width).T).reshape(count, height, WORKING_SIZE)
-    rows = rows.transpose(1, 0, 2).reshape(height, count * WORKING_SIZE)
-    return (_analysis(height) @ rows).reshape(WORKING_SIZE, count, WORKING_SIZE).transpose(1, 0, 2)
+    rows = _product(luma.reshape(count * height, width), _analysis(width).T)
+    columns = rows.reshape(count, height, WORKING_SIZE).transpose(0, 2, 1).reshape(count * WORKING_SIZE, height)
+    return _product(columns, _analysis(height).T).reshape(count, WORKING_SIZE, WORKING_SIZE).transpose(0, 2, 1)
 
 
 def _synthesize(coefficients: np.ndarray, height: int, width: int) -> np.ndarray:
     """(F, 64, 64) coefficients to the (F, H, W) smooth pattern whose :func:`_analyse` gives them back."""
     count = len(coefficients)
-    columns = coefficients.transpose(1, 0, 2).reshape(WORKING_SIZE, count * WORKING_SIZE)
-    columns = (_synthesis(height) @ columns).reshape(height, count, WORKING_SIZE).transpose(1, 0, 2)
-    return (columns.reshape(count * height, WORKING_SIZE) @ _synthesis(width).T).reshape(count, height, width)
+    columns = _product(coefficients.transpose(0, 2, 1).reshape(count * WORKING_SIZE, WORKING_SIZE),
+                       _synthesis(height).T)
+    rows = columns.reshape(count, WORKING_SIZE, height).transpose(0, 2, 1).reshape(count * height, WORKING_SIZE)
+    return _product(rows, _synthesis(width).T).reshape(count, height, width)
+
+
+def _product(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``rows @ matrix``, as a stack of products small enough for OpenBLAS to keep each on one thread.
+
+    Spread over threads, products this size cost four times as long whenever
+    other work holds the cores (a busy server, torch's threads just after
+    generating), and barely less on idle ones.
+    """
+    n, k = rows.shape
+    block = max(1, _ONE_THREAD_PRODUCT // (k * matrix.shape[1]))
+    while n % block:
+        block -= 1
+    return (rows.reshape(n // block, block, k) @ matrix).reshape(n, matrix.shape[1])
 
 
 @functools.cache
