@@ -1,6 +1,6 @@
 """Train the moderation head: logistic regression on MiniLM features of hand-written prompts.
 
-Run ``python scripts/train_moderation.py``; it takes about half a minute on CPU.
+Run ``python scripts/train_moderation.py``; it takes about 25 s on CPU.
 It reads ``assets/moderation/train_prompts.jsonl`` (``text``, ``label``,
 ``template``) and writes ``head.npz`` (weights, bias, feature centre and scale)
 and ``thresholds.json`` next to it.
@@ -9,7 +9,11 @@ and ``thresholds.json`` next to it.
   fitted with L-BFGS from zero weights: the same data gives the same weights.
 * Thresholds come from 5-fold cross-validated scores grouped by template, so
   slot-swapped variants of one template never sit on both sides of a fold:
-  the lowest threshold that blocks at most 2% of the benign training prompts.
+  the lowest threshold that blocks at most 2% of the benign training prompts,
+  but never below even odds (0.5): the benign training prompts are too few
+  and too alike to set a lower one.
+* The minors rule's low sexual threshold sits just above the cross-validated
+  sexual score of every benign training prompt with a minor term in it.
 * The held-out evaluation set (``tests/data/moderation_prompts.jsonl``) must not
   overlap the training prompts: the script refuses to train if any pair is the
   same prompt or shares most of its words.
@@ -36,6 +40,7 @@ HELD_OUT = REPO / "tests" / "data" / "moderation_prompts.jsonl"
 L2 = 1e-2
 FOLDS = 5
 BENIGN_BLOCKED = 0.02
+EVEN_ODDS = 0.5
 MAX_SHARED_WORDS = 0.7
 FILLER = {"a", "an", "the", "of", "in", "on", "at", "to", "with", "and", "is", "are", "for", "by", "his", "her", "their"}
 
@@ -118,14 +123,13 @@ def main() -> None:
     scores = cross_validated(x, y, [r["template"] for r in rows])
     thresholds, report = {}, {}
     for j, category in enumerate(HEAD_CATEGORIES):
-        threshold = float(np.clip(np.quantile(scores[benign, j], 1 - BENIGN_BLOCKED, method="higher") + 1e-4, 0.5, 0.95))
+        threshold = float(np.clip(np.quantile(scores[benign, j], 1 - BENIGN_BLOCKED, method="higher") + 1e-4, EVEN_ODDS, 0.95))
         thresholds[category] = round(threshold, 4)
         report[category] = {"cv_recall": float((scores[y[:, j] == 1, j] >= threshold).mean()),
                             "cv_benign_blocked": float((scores[benign, j] >= threshold).mean())}
     minors = Lexicon(MINOR_TERMS)
     with_minor = benign & np.array([minors.find(normalise(t)) is not None for t in texts])
     sexual = HEAD_CATEGORIES.index("sexual")
-    # The minors rule fires on a sexual score far below the sexual threshold: just above every benign prompt with a minor term.
     minor_threshold = round(float(min(thresholds["sexual"], scores[with_minor, sexual].max() + 0.05)), 4)
 
     weights, bias, center, scale = fit(x, y)
