@@ -65,7 +65,7 @@ def overlaps(train: list[str], held_out: list[str]) -> list[tuple[str, str]]:
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(weights, bias, center, scale)`` for multi-label targets ``y`` of shape ``(n, categories)``."""
+    """``(center, scale, weights, bias)``, the arguments of ``probabilities``, for multi-label targets ``y`` of shape ``(n, categories)``."""
     center, scale = x.mean(0), x.std(0) + 1e-3
     xs = torch.from_numpy((x - center) / scale).double()
     targets = torch.from_numpy(y).double()
@@ -83,8 +83,8 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         return value
 
     optimizer.step(loss)
-    return (weights.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32),
-            center.astype(np.float32), scale.astype(np.float32))
+    return (center.astype(np.float32), scale.astype(np.float32),
+            weights.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32))
 
 
 def cross_validated(x: np.ndarray, y: np.ndarray, templates: list[str]) -> np.ndarray:
@@ -95,13 +95,8 @@ def cross_validated(x: np.ndarray, y: np.ndarray, templates: list[str]) -> np.nd
     scores = np.zeros(y.shape, np.float32)
     for fold in range(FOLDS):
         train, test = folds != fold, folds == fold
-        scores[test] = probabilities(x[test], *reorder(fit(x[train], y[train])))
+        scores[test] = probabilities(x[test], *fit(x[train], y[train]))
     return scores
-
-
-def reorder(model: tuple) -> tuple:
-    weights, bias, center, scale = model
-    return center, scale, weights, bias
 
 
 def main() -> None:
@@ -132,7 +127,7 @@ def main() -> None:
     sexual = HEAD_CATEGORIES.index("sexual")
     minor_threshold = round(float(min(thresholds["sexual"], scores[with_minor, sexual].max() + 0.05)), 4)
 
-    weights, bias, center, scale = fit(x, y)
+    center, scale, weights, bias = fit(x, y)
     np.savez_compressed(DEFAULT_DIRECTORY / "head.npz", weights=weights, bias=bias, center=center, scale=scale)
     settings = {
         "categories": list(HEAD_CATEGORIES), "thresholds": thresholds, "minor_sexual_threshold": minor_threshold,
