@@ -117,6 +117,7 @@ class Head:
 
     @classmethod
     def load(cls, directory: Path) -> Head:
+        """``head.npz`` and ``thresholds.json``, as written by ``scripts/train_moderation.py``."""
         arrays = np.load(directory / "head.npz")
         settings = json.loads((directory / "thresholds.json").read_text())
         return cls(arrays["weights"], arrays["bias"], arrays["center"], arrays["scale"],
@@ -225,6 +226,7 @@ class Moderator:
         return self.check(text, "comment", people=False)
 
     def check(self, text: str, kind: str, people: bool) -> Verdict:
+        """Minors rule, then lexicons, then the head, then (if ``people``) real named people."""
         plain = normalise(text)
         head = dict(zip(HEAD_CATEGORIES, self.head.scores([text])[0].tolist()))
         scores = {category: head.get(category, 0.0) for category in CATEGORIES}
