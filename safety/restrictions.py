@@ -43,13 +43,15 @@ FILLER = {"content", "contents", "videos", "video", "clips", "clip", "stuff", "t
           "topics", "topic", "themes", "theme", "related", "involving", "with", "of", "about", "me", "my",
           "cameo", "use", "put", "showing", "show", "allowed", "ever", "kind", "kinds", "type", "types",
           "at", "on", "all", "i", "want", "like", "in", "a", "an", "the", "to", "be", "or", "and", "featuring",
-          "scenes", "scene", "situations", "ads"}
+          "scenes", "scene", "situations"}
 KEEP_AS_WRITTEN = {"in", "at", "on", "a", "an", "the"}
 """Filler dropped for naming a topic but kept in a custom topic's scene ("in a hospital")."""
-POSITIVE = re.compile(r"^(only|always|must|should|keep|make sure|ensure|just|be|i want|please (make|keep|be))\b")
+POSITIVE_WORDS = r"only|always|must|should|keep|make sure|ensure|just|be|i want|please (?:make|keep|be)"
+POSITIVE = re.compile(rf"^(?:{POSITIVE_WORDS})\b")
 STRUCTURAL = re.compile(r"\b(remix|remixes|remixing|duet|duets)\b")
 """Permissions the app grants elsewhere, not topics a prompt can show."""
-SPLIT = re.compile(r"[,;.\n!]+")
+SPLIT = re.compile(rf"[,;.\n!]+|\s+(?:and|but)\s+(?=(?:{POSITIVE_WORDS})\b)", re.IGNORECASE)
+LEADING_JOIN = re.compile(r"^(?:and|or|but)\s+", re.IGNORECASE)
 SUB_SPLIT = re.compile(r"\s+(?:and|or|nor|&)\s+|/")
 CLAUSE_SPLIT = re.compile(r"[,;.\n!]+|\s+(?:while|and then|then|but|whilst)\s+")
 WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
@@ -133,7 +135,7 @@ def interpret(restrictions: str) -> Interpretation:
     """Rules out of an owner's free text, in their order; phrases that cannot be checked are listed apart."""
     enforced: list[Rule] = []
     not_enforceable: list[str] = []
-    for phrase in (p.strip() for p in SPLIT.split(restrictions or "")):
+    for phrase in (LEADING_JOIN.sub("", p.strip()) for p in SPLIT.split(restrictions or "")):
         lowered = phrase.lower()
         negated = any(w in NEGATORS for w in _words(lowered))
         if not phrase or not _core(phrase):
