@@ -125,13 +125,18 @@ class Head:
 
     def scores(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), len(HEAD_CATEGORIES))`` probabilities."""
-        from safety.text_encoder import shared_encoder
-
-        return probabilities(features(*shared_encoder().encode(texts)), self.center, self.scale, self.weights, self.bias)
+        return probabilities(features(texts), self.center, self.scale, self.weights, self.bias)
 
 
-def features(mean: np.ndarray, peak: np.ndarray) -> np.ndarray:
-    """The head's input: mean-pooled ⊕ max-pooled MiniLM features, 768-d."""
+def features(texts: list[str]) -> np.ndarray:
+    """The head's input: mean-pooled ⊕ max-pooled MiniLM features, 768-d.
+
+    Every ``@handle`` reads as the same ``@someone``: who is mentioned must
+    not sway the verdict (word pieces of one handle scored far above another's).
+    """
+    from safety.text_encoder import shared_encoder
+
+    mean, peak = shared_encoder().encode([MENTION_RE.sub("@someone", t) for t in texts])
     return np.concatenate([mean, peak], axis=1).astype(np.float32)
 
 

@@ -33,7 +33,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from safety.moderation import DEFAULT_DIRECTORY, HEAD_CATEGORIES, MINOR_TERMS, Lexicon, features, normalise, probabilities  # noqa: E402
-from safety.text_encoder import shared_encoder  # noqa: E402
 
 TRAIN = DEFAULT_DIRECTORY / "train_prompts.jsonl"
 HELD_OUT = REPO / "tests" / "data" / "moderation_prompts.jsonl"
@@ -111,7 +110,7 @@ def main() -> None:
     unknown = set(labels) - set(HEAD_CATEGORIES) - {"benign"}
     if unknown:
         raise SystemExit(f"unknown labels in {TRAIN}: {sorted(unknown)}")
-    x = np.concatenate([features(*shared_encoder().encode(texts[i:i + 64])) for i in range(0, len(texts), 64)])
+    x = np.concatenate([features(texts[i:i + 64]) for i in range(0, len(texts), 64)])
     y = np.array([[label == c for c in HEAD_CATEGORIES] for label in labels], np.float64)
     benign = np.array([label == "benign" for label in labels])
 

@@ -100,6 +100,15 @@ def test_real_named_people_are_blocked_by_name(moderator: Moderator, prompt: str
     assert person in verdict.reason and "@handle" in verdict.reason and "fictional" in verdict.reason
 
 
+def test_the_handle_mentioned_does_not_change_the_verdict(moderator: Moderator) -> None:
+    """Cameo prompts are most prompts: "@alice" and "@bob" doing the same thing get the same answer."""
+    for scene in ("{} giving a speech at an election rally", "{} relaxing at the pool", "make {} look ugly and stupid"):
+        verdicts = {h: moderator.check_prompt(scene.format(h)) for h in ("@alice", "@bob", "@zz_top_fan")}
+        assert len({(v.blocked, v.category) for v in verdicts.values()}) == 1, (scene, verdicts)
+    assert not moderator.check_prompt("@alice giving a speech at an election rally").blocked
+    assert moderator.check_prompt("make @alice look ugly and stupid").category == "hate"
+
+
 def test_comments_may_name_people_but_not_harass(moderator: Moderator) -> None:
     assert not moderator.check_comment("Taylor Swift would love this video!").blocked
     assert not moderator.check_comment("haha this killed me, so good").blocked
