@@ -13,12 +13,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "generate": ".generation", "validate": ".generation", "verify": ".generation",
+    "generate": ".generation", "validate": ".generation", "verify": ".provenance",
     "IPAdapterSource": ".loading", "ModelUnavailable": ".loading", "VideoModel": ".loading",
     "load_model": ".loading", "pick_device": ".loading",
     "CameoNotAllowed": ".request", "CameoReference": ".request", "GeneratedVideo": ".request",
     "GenerationCancelled": ".request", "GenerationError": ".request", "GenerationRequest": ".request",
     "InvalidRequest": ".request", "Limits": ".request",
+    "Provenance": ".provenance", "VideoCheck": ".provenance",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -2,8 +2,9 @@
 
 The steps, in order: check the request against the model's limits and the
 cameos against their owners' permissions (all before any compute); denoise,
-reporting each step; decode; watermark; write the MP4, thumbnail and preview
-under unguessable names. A failure or a cancel at any step leaves no file.
+reporting each step; decode; watermark (visible, then the invisible post id);
+write the MP4 and sign its content credentials, then the thumbnail and
+preview, under unguessable names. A failure or a cancel at any step leaves no file.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import numpy as np
 import torch
 
 from .loading import VideoModel
+from .provenance import GENERATOR_NAME, PROVENANCE_TAG, Provenance
 from .request import (
     MAX_CAMEOS, MAX_PROMPT, CameoNotAllowed, CameoReference, GeneratedVideo, GenerationCancelled, GenerationRequest,
     InvalidRequest,
 )
-from .video_io import (
-    VideoError, read_metadata, read_video, upscale_for_display, write_mp4, write_preview, write_thumbnail,
-)
+from .video_io import VideoError, read_video, upscale_for_display, write_mp4, write_preview, write_thumbnail
 from .watermark import add_visible_watermark
 
 try:  # Hugging Face ZeroGPU Spaces lend a GPU only inside functions decorated with spaces.GPU.
@@ -33,8 +33,6 @@ try:  # Hugging Face ZeroGPU Spaces lend a GPU only inside functions decorated w
 except ImportError:
     spaces = None
 
-GENERATOR_NAME = "Dreamreel"
-PROVENANCE_TAG = "dreamreel"
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -113,8 +111,15 @@ if spaces is not None:
 
 def generate(model: VideoModel, request: GenerationRequest, media_dir: Path, *,
              on_progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
-             authorize_cameo: Callable[[CameoReference], None] | None = None) -> GeneratedVideo:
-    """Make one video. Raises a ``GenerationError`` (having written nothing) on bad input or cancel."""
+             authorize_cameo: Callable[[CameoReference], None] | None = None,
+             provenance: Provenance | None = None) -> GeneratedVideo:
+    """Make one video. Raises a ``GenerationError`` (having written nothing) on bad input or cancel.
+
+    With ``provenance`` (the app always passes it) the video carries the
+    request's post id in an invisible watermark and a signed C2PA manifest.
+    """
+    if provenance is not None and request.post_id is None:
+        raise InvalidRequest("A video with provenance needs the post id it will have.")
     request = validate(model, request, authorize_cameo)
     started = time.perf_counter()
     source = load_source(request) if request.is_remix else None
@@ -132,17 +137,21 @@ def generate(model: VideoModel, request: GenerationRequest, media_dir: Path, *,
         raise GenerationCancelled("Generation was cancelled.")
     video = np.clip(frames * 255.0 + 0.5, 0, 255).astype(np.uint8)
     video = add_visible_watermark(upscale_for_display(video), request.author_handle)
+    if provenance is not None:
+        video = provenance.mark(video, request.post_id)
 
-    provenance = {"generator": GENERATOR_NAME, "ai_generated": True, "model": model.name,
-                  "family": model.family.name, "seed": request.seed, "steps": request.num_inference_steps,
-                  "created_at": time.time(), **request.provenance}
+    made = {"generator": GENERATOR_NAME, "ai_generated": True, "model": model.name, "family": model.family.name,
+            "seed": request.seed, "steps": request.num_inference_steps, "created_at": time.time(),
+            **({"post_id": request.post_id} if request.post_id is not None else {}), **request.provenance}
     fps = model.limits.fps
     stem = media_dir / secrets.token_urlsafe(16)
     paths = (stem.with_suffix(".mp4"), stem.with_suffix(".jpg"), stem.with_suffix(".webp"))
     media_dir.mkdir(parents=True, exist_ok=True)
     try:
         write_mp4(video, paths[0], fps, {"comment": f"AI-generated with {GENERATOR_NAME}",
-                                         PROVENANCE_TAG: json.dumps(provenance, sort_keys=True)})
+                                         PROVENANCE_TAG: json.dumps(made, sort_keys=True)})
+        if provenance is not None:
+            provenance.sign(paths[0], made, parent=request.source_video)
         write_thumbnail(video, paths[1])
         write_preview(video, paths[2], fps)
     except BaseException:
@@ -150,21 +159,9 @@ def generate(model: VideoModel, request: GenerationRequest, media_dir: Path, *,
             path.unlink(missing_ok=True)
         raise
     finished = time.perf_counter()
-    metadata = {**provenance, "guidance_scale": request.guidance_scale, "num_frames": len(video), "fps": fps,
+    metadata = {**made, "guidance_scale": request.guidance_scale, "num_frames": len(video), "fps": fps,
                 "height": request.height, "width": request.width,
                 "strength": request.strength if request.is_remix else None,
                 "timings": {"load_source_s": denoise_started - started, "denoise_decode_s": denoised - denoise_started,
                             "encode_s": finished - denoised, "total_s": finished - started}}
     return GeneratedVideo(*paths, metadata=metadata)
-
-
-def verify(path: Path) -> dict | None:
-    """The provenance Dreamreel wrote into a video, or ``None`` if it carries none."""
-    tag = read_metadata(path).get(PROVENANCE_TAG)
-    if tag is None:
-        return None
-    try:
-        provenance = json.loads(tag)
-    except json.JSONDecodeError:
-        return None
-    return provenance if isinstance(provenance, dict) and provenance.get("generator") == GENERATOR_NAME else None

@@ -63,8 +63,10 @@ class GenerationRequest:
     guidance_scale: float | None = None
     seed: int | None = None
     """``None`` draws a random seed; the one used is recorded in the result."""
+    post_id: int | None = None
+    """The post this video will be (reserved beforehand): the invisible watermark and the credentials carry it."""
     provenance: dict[str, str] = field(default_factory=dict)
-    """Extra provenance written into the file, e.g. ``post_id`` and ``parent_post_id``."""
+    """Extra provenance written into the file, e.g. ``parent_post_id``."""
 
     @property
     def is_remix(self) -> bool:
