@@ -11,6 +11,7 @@ from __future__ import annotations
 import gradio as gr
 
 from studio import FEEDS, App, api, views
+from studio.handlers import REPORT_REASONS
 from studio.views import user_facing
 
 app = App.from_env()
@@ -137,6 +138,10 @@ with gr.Blocks(title="Dreamreel") as demo:
                 follow = gr.Button("Follow")
                 unfollow = gr.Button("Unfollow")
                 block = gr.Button("Block", variant="stop")
+                unblock = gr.Button("Unblock")
+            with gr.Row():
+                user_reason = gr.Dropdown(list(REPORT_REASONS), value=REPORT_REASONS[0], show_label=False, scale=3)
+                report_user = gr.Button("Report this account", scale=1)
             profile_posts = gr.State([])
 
             @gr.render(inputs=[token, profile_posts])
@@ -147,6 +152,31 @@ with gr.Blocks(title="Dreamreel") as demo:
 
             invite = gr.Button("New invite code")
             invites = gr.Markdown()
+
+        with gr.Tab("Verify", id="verify"):
+            gr.Markdown("Upload any video to learn whether it was made here, which post it is, and whether its "
+                        "invisible watermark and content credentials (C2PA) survived.")
+            to_check = gr.File(label="A video (MP4)", file_types=["video"], elem_id="verify-upload")
+            check = gr.Button("Check this video", variant="primary")
+            verdict_html = gr.HTML(elem_id="verify-result")
+            found_video = gr.Video(label="The post it came from", interactive=False)
+
+        with gr.Tab("Moderation", id="moderation", visible=False) as moderation_tab:
+            gr.Markdown("### Open reports")
+            open_reports = gr.State([])
+
+            @gr.render(inputs=[token, open_reports])
+            def show_reports(session, reports):
+                if not reports:
+                    gr.Markdown("Nothing to review.")
+                for report in reports:
+                    app.report_row(accounts.user_for(session), report, token, moderation_view)
+
+            gr.Markdown("### Refused prompts and comments")
+            refused = gr.HTML()
+            gr.Markdown("### Moderation log")
+            moderation_log = gr.HTML()
+            refresh_moderation = gr.Button("Refresh")
 
         with gr.Tab("Account", id="account"):
             if app.on_space:
@@ -204,9 +234,15 @@ with gr.Blocks(title="Dreamreel") as demo:
 
     gr.on([profile_handle.submit, tabs.select, token.change], app.profile, [token, profile_handle],
           [people, profile_posts], api_visibility="private")
-    for button, action in ((follow, "follow"), (unfollow, "unfollow"), (block, "block")):
+    for button, action in ((follow, "follow"), (unfollow, "unfollow"), (block, "block"), (unblock, "unblock")):
         button.click(app.relate(action), [token, profile_handle], [people, profile_posts], api_visibility="private")
+    report_user.click(app.report_user, [token, profile_handle, user_reason], None, api_visibility="private")
     invite.click(app.new_invite, [token], [invites], api_visibility="private")
+
+    check.click(app.verify, [token, to_check], [verdict_html, found_video], api_visibility="private")
+    moderation_view = [moderation_tab, open_reports, refused, moderation_log]
+    gr.on([token.change, refresh_moderation.click], app.moderation_page, [token], moderation_view,
+          api_visibility="private")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,17 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline import VideoModel
+    from pipeline.provenance import Provenance
 
 
 def _default_data_dir() -> Path:
     if os.environ.get("SPACE_ID") and Path("/data").is_dir():
         return Path("/data")  # a Space's persistent storage
     return Path("data")
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,12 @@ class Settings:
     """DREAMREEL_DEMO=0: do not seed a demo community on the first start."""
     daily_generations: int
     """DREAMREEL_DAILY_GENERATIONS: videos one user may make in 24 hours (default 30)."""
+    c2pa_certificate: Path | None
+    """DREAMREEL_C2PA_CERT: a PEM certificate chain for signing content credentials (default: the instance's own)."""
+    c2pa_private_key: Path | None
+    """DREAMREEL_C2PA_KEY: the PEM private key of that certificate."""
+    c2pa_trust_anchors: Path | None
+    """DREAMREEL_C2PA_TRUST: PEM root certificates whose signatures the Verify tab calls trusted."""
     host: str
     """GRADIO_SERVER_NAME: the address to serve on."""
     port: int
@@ -56,6 +67,9 @@ class Settings:
             ip_adapter=env.get("DREAMREEL_IP_ADAPTER") or None,
             demo_community=env.get("DREAMREEL_DEMO", "1") != "0",
             daily_generations=int(env.get("DREAMREEL_DAILY_GENERATIONS", "30")),
+            c2pa_certificate=_path(env.get("DREAMREEL_C2PA_CERT")),
+            c2pa_private_key=_path(env.get("DREAMREEL_C2PA_KEY")),
+            c2pa_trust_anchors=_path(env.get("DREAMREEL_C2PA_TRUST")),
             host=env.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             port=int(env.get("GRADIO_SERVER_PORT", "7860")),
         )
@@ -67,6 +81,13 @@ class Settings:
         ip_adapter = IPAdapterSource.parse(self.ip_adapter) if self.ip_adapter else None
         return load_model(self.model, self.device, cpu_offload=self.cpu_offload, vae_tiling=self.vae_tiling,
                           ip_adapter=ip_adapter)
+
+    def provenance(self) -> Provenance:
+        """The instance's watermark key and content-credentials signer (made on the first start)."""
+        from pipeline.provenance import Provenance
+
+        return Provenance.for_instance(self.data_dir / "provenance", certificate=self.c2pa_certificate,
+                                       private_key=self.c2pa_private_key, trust_anchors=self.c2pa_trust_anchors)
 
     @property
     def store_dir(self) -> Path:

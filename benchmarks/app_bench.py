@@ -122,10 +122,12 @@ def in_process(data_dir: Path, users: list[int], posts: list[int], calls: int) -
     """The Studio calls behind the three endpoints, timed on the same store (server compute only)."""
     from feed_store import FeedStore
     from feed_store.media import MediaFolder
+    from pipeline.provenance import Provenance
     from studio.service import Studio
 
     store = FeedStore(data_dir / "store")
-    studio = Studio(store, MediaFolder(data_dir / "media"), cameos=None, load_model=lambda: None)
+    studio = Studio(store, MediaFolder(data_dir / "media"), cameos=None, load_model=lambda: None,
+                    provenance=Provenance.for_instance(data_dir / "provenance"))
     timings: dict[str, list[float]] = {"feed": [], "like": [], "comment": []}
     for i in range(calls):
         user, post = users[i % len(users)], posts[i % len(posts)]

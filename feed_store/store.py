@@ -861,10 +861,20 @@ class FeedStore:
 
     @_serialised
     def open_reports(self, admin: int) -> list[Doc]:
-        """The moderation queue: open reports, oldest first."""
+        """The moderation queue: open reports, oldest first, each with who reported it and what it is about."""
         self._require_admin(admin)
-        reports = self._t.reports.search(lambda r: r["status"] == "open")
-        return sorted((self._with_id(r, r.doc_id) for r in reports), key=lambda r: r["created_at"])
+        reports = sorted(self._t.reports.search(lambda r: r["status"] == "open"), key=lambda r: r["created_at"])
+        return [{**self._with_id(r, r.doc_id), "reporter": self._handle(r["reporter_id"]), **self._target(r)}
+                for r in reports]
+
+    def _target(self, report: Doc) -> Doc:
+        """What a report is about, for the moderator: whose it is and what it says."""
+        kind, target_id = report["kind"], report["target_id"]
+        if kind == "user":
+            return {"target_author": self._handle(target_id), "target_text": None}
+        doc = self._get(kind + "s", target_id, kind)
+        author = doc["author_id"] if kind == "post" else doc["user_id"]
+        return {"target_author": self._handle(author), "target_text": doc["prompt"] if kind == "post" else doc["text"]}
 
     @_serialised
     def resolve_report(self, admin: int, report_id: int, action: str) -> tuple[Doc, Doc | None]:

@@ -115,6 +115,11 @@ def register(app: App) -> None:
         return f"blocked @{handle}"
 
     @endpoint
+    def unblock(session: str, handle: str) -> str:
+        studio.block(user(session), handle, block=False)
+        return f"unblocked @{handle}"
+
+    @endpoint
     def report(session: str, kind: str, target_id: int, reason: str) -> dict:
         """Report a "post", "comment" or "user" to the moderators."""
         return studio.report(user(session), kind, int(target_id), reason)
@@ -126,8 +131,30 @@ def register(app: App) -> None:
 
     @endpoint
     def moderate(session: str, report_id: int, action: str) -> dict:
-        """Admins: "take_down" (the video or comment goes, files included) or "dismiss" a report; logged."""
+        """Admins: "take_down" (a video or comment goes, files included; a user is suspended) or "dismiss"; logged."""
         return studio.moderate(user(session), int(report_id), action)
+
+    @endpoint
+    def refusals(session: str) -> list:
+        """Admins: the latest prompts and comments moderation refused, newest first."""
+        return studio.refusals(user(session))
+
+    @endpoint
+    def verify(session: str, video: FileData) -> dict:
+        """Check any video: made on this instance? which post? invisible watermark? C2PA manifest valid?"""
+        try:
+            check, card = studio.verify(user(session), Path(video["path"]))
+        finally:
+            Path(video["path"]).unlink(missing_ok=True)  # keep no copy of what visitors upload
+        credentials = check.credentials
+        return {"from_this_instance": check.from_this_instance, "post_id": check.post_id,
+                "post": _post(card) if card is not None else None,
+                "watermark": None if check.watermark is None else {"post_id": check.watermark.payload,
+                                                                   "confidence": check.watermark.confidence},
+                "credentials": {"state": credentials.state, "ai_generated": credentials.ai_generated,
+                                "generation": credentials.generation, "parent": credentials.parent,
+                                "signer": credentials.signer, "failures": list(credentials.failures)},
+                "tag": check.tag}
 
     @endpoint
     def delete_post(session: str, post_id: int) -> str:
@@ -155,7 +182,8 @@ def register(app: App) -> None:
                          restrictions: str | None = None) -> dict:
         """Who may use your cameo: only_me, approved (with handles), mutuals or everyone."""
         cameo = studio.set_cameo_permission(user(session), permission, approved, restrictions)
-        return {"permission": cameo["permission"], "approved_ids": cameo["approved_ids"]}
+        return {"permission": cameo["permission"], "approved_ids": cameo["approved_ids"],
+                "restrictions": studio.restrictions_summary(cameo["restrictions"])}
 
     @endpoint
     def cameo_videos(session: str) -> list:

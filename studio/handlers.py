@@ -23,7 +23,10 @@ from settings import Settings
 from .accounts import Accounts
 from .demo import seed_demo_community
 from .service import Studio
-from .views import card_html, comments_html, lineage_html, people_html, user_facing
+from .views import (
+    card_html, comments_html, lineage_html, moderation_log_html, people_html, refusals_html, report_html, user_facing,
+    verify_html,
+)
 
 log = logging.getLogger("dreamreel")
 REPORT_REASONS = ("spam", "harassment or hate", "sexual content", "violence", "uses my likeness", "other")
@@ -49,7 +52,7 @@ class App:
         media = MediaFolder(settings.media_dir)
         accounts = Accounts(store, settings.data_dir / "secret.key")
         studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), settings.load_model,
-                        daily_generations=settings.daily_generations)
+                        provenance=settings.provenance(), daily_generations=settings.daily_generations)
         return cls(settings, store, accounts, studio)
 
     def launch_options(self) -> dict[str, Any]:
@@ -76,7 +79,7 @@ class App:
 
     def _warm_up(self, seed: bool) -> None:
         try:
-            self.studio.model()
+            self.studio.warm_up()
             if seed:
                 seed_demo_community(self.studio)
         except Exception:
@@ -128,7 +131,9 @@ class App:
                 text = gr.Textbox(placeholder="Add a comment", show_label=False, scale=4, elem_classes=["dr-comment"])
                 send = gr.Button("Comment", size="sm", scale=1)
             with gr.Row():
-                reason = gr.Dropdown(list(REPORT_REASONS), show_label=False, value=REPORT_REASONS[0], scale=3)
+                target = gr.Dropdown(report_targets(card.post, comments), show_label=False, scale=3,
+                                     value=f"post:{post_id}", elem_classes=["dr-report-target"])
+                reason = gr.Dropdown(list(REPORT_REASONS), show_label=False, value=REPORT_REASONS[0], scale=2)
                 report = gr.Button("Report", size="sm", scale=1)
 
         @user_facing
@@ -143,8 +148,9 @@ class App:
             return comments_html(comments_now) + lineage_html(chain_now, remixes_now), ""
 
         @user_facing
-        def send_report(session, why):
-            self.studio.report(self._user(session), "post", post_id, why)
+        def send_report(session, what, why):
+            kind, target_id = (what or f"post:{post_id}").split(":")
+            self.studio.report(self._user(session), kind, int(target_id), why)
             gr.Info("Thanks: the moderators will look at it.")
 
         def share_link(request: gr.Request):
@@ -152,7 +158,7 @@ class App:
 
         like.click(toggle_like, [token], [like], api_visibility="private")
         send.click(add_comment, [token, text], [talk, text], api_visibility="private")
-        report.click(send_report, [token, reason], None, api_visibility="private")
+        report.click(send_report, [token, target, reason], None, api_visibility="private")
         share.click(share_link, None, [link], api_visibility="private")
         remix.click(lambda: (gr.Tabs(selected="remix"), post_id), None, [tabs, remix_source], api_visibility="private")
 
@@ -288,7 +294,8 @@ class App:
     def save_permission(self, session: str | None, permission: str, approved: str, restrictions: str):
         handles = [h.strip().lstrip("@") for h in (approved or "").split(",") if h.strip()]
         self.studio.set_cameo_permission(self._user(session), permission, handles, restrictions)
-        return f"Saved: **{permission}** may use your cameo."
+        return (f"Saved: **{permission}** may use your cameo.\n\n"
+                f"Restrictions: {self.studio.restrictions_summary(restrictions)}")
 
     @user_facing
     def revoke(self, session: str | None):
@@ -318,12 +325,66 @@ class App:
             if not (handle or "").strip():
                 raise gr.Error("Enter the handle of the person first.")
             user, other = self._user(session), handle.strip().lstrip("@")
-            if action == "block":
-                self.studio.block(user, other)
+            if action in ("block", "unblock"):
+                self.studio.block(user, other, block=action == "block")
             else:
                 self.studio.follow(user, other, follow=action == "follow")
             return self.profile(session, other)
         return handler
+
+    # -- moderation and verification ------------------------------------------------------------
+
+    def moderation_page(self, session: str | None):
+        """The moderation tab for admins: open reports, refused prompts, the log; hidden from everyone else."""
+        user = self._user(session)
+        if user is None or not self.store.get_user(user).get("is_admin"):
+            return gr.Tab(visible=False), [], "", ""
+        log_html = moderation_log_html(self.studio.moderation_log(user), lambda uid: self.store.get_user(uid)["handle"])
+        return (gr.Tab(visible=True), self.studio.moderation_queue(user), refusals_html(self.studio.refusals(user)),
+                log_html)
+
+    def report_row(self, admin: int | None, report: dict, token: gr.State, outputs: list) -> None:
+        """One open report with its actions, as ``admin`` sees it (inside ``gr.render``)."""
+        with gr.Group(elem_classes=["dr-report-row"]):
+            gr.HTML(report_html(report))
+            if report["kind"] == "post":
+                try:
+                    card = self.studio.card(self.store.get_post(admin, report["target_id"]))
+                    gr.Video(str(card.video) if card.video else None, interactive=False, show_label=False, height=200)
+                except StoreError:
+                    pass
+            with gr.Row():
+                take_down = gr.Button("Suspend account" if report["kind"] == "user" else "Take down", variant="stop",
+                                      size="sm")
+                dismiss = gr.Button("Dismiss", size="sm")
+
+        def act(action: str):
+            @user_facing
+            def handler(session):
+                self.studio.moderate(self._user(session), report["id"], action)
+                return self.moderation_page(session)
+            return handler
+
+        take_down.click(act("take_down"), [token], outputs, api_visibility="private")
+        dismiss.click(act("dismiss"), [token], outputs, api_visibility="private")
+
+    @user_facing
+    def verify(self, session: str | None, upload: str | None):
+        if not upload:
+            raise gr.Error("Upload a video to check.")
+        try:
+            check, card = self.studio.verify(self._user(session), Path(upload))
+        finally:
+            Path(upload).unlink(missing_ok=True)  # keep no copy of what visitors upload
+        return verify_html(check, card), (str(card.video) if card is not None and card.video else None)
+
+    @user_facing
+    def report_user(self, session: str | None, handle: str | None, reason: str):
+        if not (handle or "").strip():
+            raise gr.Error("Enter the handle of the person first.")
+        other = self.store.user_by_handle(handle.strip().lstrip("@"))["id"]
+        self.studio.report(self._user(session), "user", other, reason)
+        gr.Info("Thanks: the moderators will look at this account.")
 
     @user_facing
     def new_invite(self, session: str | None):
@@ -331,6 +392,13 @@ class App:
         self.studio.new_invite(user)
         rows = [f"- `{i['code']}`" + (" (used)" if i["used_by"] is not None else "") for i in self.studio.invites(user)]
         return "Your invite codes:\n" + "\n".join(rows)
+
+
+def report_targets(post: dict, comments: list[dict]) -> list[tuple[str, str]]:
+    """What a viewer can report from a card: the video, its author's account, or one of its comments."""
+    targets = [("this video", f"post:{post['id']}"), (f"@{post['author_handle']}'s account", f"user:{post['author_id']}")]
+    targets += [(f"comment by @{c['handle']}: {c['text'][:40]}", f"comment:{c['id']}") for c in comments]
+    return targets
 
 
 def _origin(request: gr.Request | None) -> str:

@@ -13,21 +13,32 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cameo import Cameos, Challenge
 from feed_store import FeedPage, FeedStore, InvalidInput, NotFound, PermissionDenied
 from feed_store.media import MediaFolder
-from pipeline.request import GenerationRequest
+from pipeline.request import CameoNotAllowed, GenerationRequest
+
+if TYPE_CHECKING:
+    from pipeline.provenance import Provenance, VideoCheck
+    from safety.moderation import Moderator, Verdict
+    from safety.restrictions import RestrictionChecker
 
 FEEDS = ("For you", "Following", "Latest")
 DAY = 24 * 3600.0
 PAGE_SIZE = 8
+MAX_UPLOAD_BYTES = 200 << 20
+"""The largest video the Verify tab reads."""
 Doc = dict[str, Any]
 
 
 class LimitReached(PermissionDenied):
     """A user made as many videos as a day allows."""
+
+
+class ContentRefused(PermissionDenied):
+    """Moderation refused a prompt or comment; nothing was made or saved."""
 
 
 class SignInRequired(PermissionDenied):
@@ -50,18 +61,24 @@ class Card:
 class Studio:
     """Everything the Gradio page asks for, one method per user action."""
 
-    def __init__(self, store: FeedStore, media: MediaFolder, cameos: Cameos,
-                 load_model: Callable[[], Any], daily_generations: int = 30, clock: Callable[[], float] = time.time
-                 ) -> None:
+    def __init__(self, store: FeedStore, media: MediaFolder, cameos: Cameos, load_model: Callable[[], Any], *,
+                 provenance: Provenance, moderator: Moderator | None = None,
+                 restrictions: RestrictionChecker | None = None, daily_generations: int = 30,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``moderator`` and ``restrictions`` default to the offline ones in ``safety``, loaded on first use."""
         self.store = store
         self.daily_generations = daily_generations
         self._clock = clock
         self.media = media
         self.cameos = cameos
+        self.provenance = provenance
         self.videos_dir = media.root / "videos"
         self._load_model = load_model
         self._model = None
         self._model_lock = threading.Lock()
+        self._moderator = moderator
+        self._restrictions = restrictions
+        self._safety_lock = threading.Lock()
 
     # -- watching ---------------------------------------------------------------------------------
 
@@ -91,9 +108,7 @@ class Studio:
 
     def post(self, viewer: int | None, post_id: int) -> tuple[Card, list[Doc], list[Doc], list[Doc]]:
         """One post (for a shared link): its card, comments, remixes and lineage (original first)."""
-        post = self.store.get_post(viewer, post_id)
-        if post["published_at"] is None and post["author_id"] != viewer:
-            raise NotFound(f"No video with id {post_id!r}.")
+        post = self.store.get_post(viewer, post_id)  # drafts: their author, and the owners of cameos in them
         if viewer is not None:
             self.store.record_view(viewer, post_id)
         return (self.card(post), self.store.comments(viewer, post_id), self.store.remixes(viewer, post_id),
@@ -109,13 +124,22 @@ class Studio:
         return True, self.store.like(actor, post_id)
 
     def comment(self, actor: int | None, post_id: int, text: str) -> Doc:
-        return self.store.comment(_signed_in(actor, "comment"), post_id, text)
+        actor = _signed_in(actor, "comment")
+        self._refuse_if_harmful(actor, "comment", text, self.moderator.check_comment(text or ""))
+        return self.store.comment(actor, post_id, text)
 
     def report(self, actor: int | None, kind: str, target_id: int, reason: str) -> Doc:
         return self.store.report(_signed_in(actor, "report"), kind, target_id, reason)
 
     def moderation_queue(self, actor: int | None) -> list[Doc]:
         return self.store.open_reports(_signed_in(actor, "moderate"))
+
+    def refusals(self, actor: int | None) -> list[Doc]:
+        """Admins: the latest prompts and comments moderation refused, with who wrote them."""
+        return self.store.refusals(_signed_in(actor, "moderate"))
+
+    def moderation_log(self, actor: int | None) -> list[Doc]:
+        return self.store.moderation_log(_signed_in(actor, "moderate"))
 
     def moderate(self, actor: int | None, report_id: int, action: str) -> Doc:
         """Take down (the video's files go too) or dismiss a report."""
@@ -170,6 +194,12 @@ class Studio:
                 self._model = self._load_model()
             return self._model
 
+    def warm_up(self) -> None:
+        """Load the video model and the safety classifiers now, so the first request does not wait for them."""
+        self.model()
+        self.moderator.check_prompt("warm up")
+        self.restrictions.breach("warm up", "no warm up")
+
     def create(self, actor: int | None, prompt: str, *, parent_id: int | None = None, strength: float = 0.6,
                on_progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
                demo: bool = False, **settings: Any) -> Doc:
@@ -182,30 +212,72 @@ class Studio:
         from pipeline import generate
 
         actor = _signed_in(actor, "make videos")
+        prompt = prompt or ""
+        self._refuse_if_harmful(actor, "prompt", prompt, self.moderator.check_prompt(prompt))
         self._check_daily_limit(actor)
         author = self.store.get_user(actor)
-        source = None
+        source, inherited = None, []
         if parent_id is not None:
             parent = self.store.get_post(actor, parent_id)
             if parent["published_at"] is None and parent["author_id"] != actor:
                 raise NotFound(f"No video with id {parent_id!r}.")
             source = self.media.path(parent["video"])
-        cast = self.cameos.cast(actor, prompt or "")
-        request = GenerationRequest(prompt=prompt or "", author_handle=author["handle"], cameos=cast,
-                                    source_video=source, strength=strength,
+            inherited = parent["cameo_ids"]  # a remix keeps the source's faces: their owners must allow it too
+        cast = self.cameos.cast(actor, prompt)
+        cameo_ids = list(dict.fromkeys([c.cameo_id for c in cast] + inherited))
+        for cameo_id in cameo_ids:
+            self.cameos.authorize(actor)(cameo_id)
+            self._check_restrictions(actor, prompt, cameo_id)
+        post_id = self.store.reserve_post_id()
+        request = GenerationRequest(prompt=prompt, author_handle=author["handle"], cameos=cast,
+                                    source_video=source, strength=strength, post_id=post_id,
                                     provenance={"parent_post_id": str(parent_id)} if parent_id else {},
                                     **{k: v for k, v in settings.items() if v is not None})
         model = self.model()
         video = generate(model, request, self.videos_dir, on_progress=on_progress, cancel=cancel,
-                         authorize_cameo=self.cameos.authorize(actor))
+                         authorize_cameo=self.cameos.authorize(actor), provenance=self.provenance)
         names = [self.media.name_of(p) for p in (video.video_path, video.thumbnail_path, video.preview_path)]
         try:
             return self.store.create_post(actor, request.prompt.strip(), video=names[0], thumbnail=names[1],
-                                          preview=names[2], cameo_ids=[c.cameo_id for c in cast],
-                                          parent_id=parent_id, model={**_model_record(video.metadata), "demo": demo})
+                                          preview=names[2], cameo_ids=cameo_ids, parent_id=parent_id,
+                                          model={**_model_record(video.metadata), "demo": demo}, post_id=post_id)
         except BaseException:
             self.media.erase(*names)
             raise
+
+    @property
+    def moderator(self) -> Moderator:
+        """The prompt and comment classifier (MiniLM loads on first use)."""
+        with self._safety_lock:
+            if self._moderator is None:
+                from safety.moderation import Moderator
+
+                self._moderator = Moderator.load()
+            return self._moderator
+
+    @property
+    def restrictions(self) -> RestrictionChecker:
+        """Cameo owners' restrictions, matched by meaning."""
+        with self._safety_lock:
+            if self._restrictions is None:
+                from safety.restrictions import RestrictionChecker
+
+                self._restrictions = RestrictionChecker()
+            return self._restrictions
+
+    def _refuse_if_harmful(self, actor: int, what: str, text: str, verdict: Verdict) -> None:
+        if verdict.blocked:
+            self.store.record_refusal(actor, what, verdict.category, text)
+            raise ContentRefused(f"Blocked ({verdict.label}): {verdict.reason}")
+
+    def _check_restrictions(self, actor: int, prompt: str, cameo_id: int) -> None:
+        """Refuse a prompt that breaks a restriction the cameo's owner set (owners are free with their own)."""
+        cameo = self.store.get_cameo(cameo_id)
+        if cameo["owner_id"] == actor or not cameo.get("restrictions"):
+            return
+        breach = self.restrictions.breach(prompt, cameo["restrictions"])
+        if breach is not None:
+            raise CameoNotAllowed(breach.message(self.store.get_user(cameo["owner_id"])["handle"]))
 
     def _check_daily_limit(self, actor: int) -> None:
         """Refuse, before any compute, a video beyond the day's allowance (a sliding 24 hours)."""
@@ -223,6 +295,29 @@ class Studio:
 
     def delete_post(self, actor: int | None, post_id: int) -> None:
         self.cameos.delete_post(_signed_in(actor, "delete videos"), post_id)
+
+    # -- provenance -------------------------------------------------------------------------------
+
+    def verify(self, viewer: int | None, upload: Path) -> tuple[VideoCheck, Card | None]:
+        """What an uploaded video says about its origin, and its post when the viewer may see it."""
+        from pipeline.video_io import VideoError
+
+        upload = Path(upload)
+        if not upload.is_file() or upload.stat().st_size == 0:
+            raise InvalidInput("Upload a video file (MP4) to check.")
+        if upload.stat().st_size > MAX_UPLOAD_BYTES:
+            raise InvalidInput(f"Videos up to {MAX_UPLOAD_BYTES >> 20} MB can be checked.")
+        try:
+            check = self.provenance.check(upload)
+        except VideoError as e:
+            raise InvalidInput(f"This file cannot be read as a video: {e}") from e
+        card = None
+        if check.post_id is not None:
+            try:
+                card = self.card(self.store.get_post(viewer, check.post_id))
+            except NotFound:
+                pass  # taken down, deleted, or not the viewer's to see
+        return check, card
 
     # -- cameos -----------------------------------------------------------------------------------
 
@@ -243,6 +338,12 @@ class Studio:
         cameo = self._own_cameo(actor)
         approved_ids = None if approved is None else [self.store.user_by_handle(h)["id"] for h in approved if h]
         return self.store.set_cameo_permission(cameo["owner_id"], cameo["id"], permission, approved_ids, restrictions)
+
+    def restrictions_summary(self, restrictions: str) -> str:
+        """How the owner's restrictions will be enforced, in one line they can check."""
+        from safety.restrictions import interpret
+
+        return interpret(restrictions).summary() if (restrictions or "").strip() else "No restrictions."
 
     def videos_with_my_cameo(self, actor: int | None) -> list[Card]:
         """Every video using the actor's cameo, others' drafts included."""

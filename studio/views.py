@@ -94,6 +94,72 @@ def people_html(profile: Doc) -> str:
             f'<p><b>{len(profile["mutuals"])}</b> mutuals: {names(profile["mutuals"])}</p></div>')
 
 
+def report_html(report: Doc) -> str:
+    """One open report as the moderator reviews it."""
+    what = {"post": f'video #{report["target_id"]}', "comment": f'comment #{report["target_id"]}',
+            "user": "account"}[report["kind"]]
+    said = f'<div class="dr-prompt">{escape(report["target_text"])}</div>' if report.get("target_text") else ""
+    return (f'<div class="dr-report"><b>{what} by {escape(report["target_author"])}</b> '
+            f'<span class="dr-meta">reported by {escape(report["reporter"])} · {when(report["created_at"])}</span>'
+            f'{said}<div>Reason: {escape(report["reason"])}</div></div>')
+
+
+def refusals_html(refusals: list[Doc]) -> str:
+    if not refusals:
+        return '<div class="dr-empty">Nothing refused yet.</div>'
+    rows = "".join(f'<li><b>@{escape(r["handle"])}</b> {escape(r["what"])} · {escape(r["category"])} · '
+                   f'{when(r["at"])}: <span class="dr-comment-text">{escape(r["text"])}</span></li>' for r in refusals)
+    return f'<ul class="dr-comments">{rows}</ul>'
+
+
+def moderation_log_html(entries: list[Doc], handle_of: Callable[[int], str]) -> str:
+    if not entries:
+        return '<div class="dr-empty">No moderation actions yet.</div>'
+    rows = "".join(f'<li>{when(e["at"])} <b>@{escape(handle_of(e["admin_id"]))}</b> {escape(e["action"])} '
+                   f'{escape(e["kind"])} #{e["target_id"]}</li>' for e in entries)
+    return f'<ul class="dr-comments">{rows}</ul>'
+
+
+def verify_html(check: Any, card: Card | None) -> str:
+    """The Verify tab's answer: from here or not, which post, and each provenance layer."""
+    credentials, mark = check.credentials, check.watermark
+    if check.from_this_instance:
+        verdict = "✅ <b>Made on this Dreamreel instance.</b>"
+    elif credentials.state == "Valid":
+        verdict = "⚠️ <b>Signed content credentials, but not by this instance.</b>"
+    else:
+        verdict = "❌ <b>No sign that this video was made here.</b>"
+    rows = [verdict]
+    if check.post_id is not None:
+        where = (f'post #{check.post_id} by @{escape(card.post["author_handle"])}: <a href="/?post={check.post_id}">'
+                 f'open it</a>') if card is not None else (
+            f"post #{check.post_id}, which is no longer available or not visible to you")
+        rows.append(f"Post: {where}.")
+    rows.append("Invisible watermark: " + (f"found, carrying post #{mark.payload} (confidence {mark.confidence:.2f})."
+                                           if mark is not None else "not found."))
+    states = {"Trusted": "valid, signed by this instance", "Valid": "valid, signed by a certificate this instance "
+              "does not know", "Invalid": "INVALID: the file was changed after signing, or the signature is bad",
+              "Missing": "none (re-encoding or editing removes them)"}
+    line = f"Content credentials (C2PA): {states.get(credentials.state, escape(credentials.state))}"
+    if credentials.state != "Missing":
+        details = []
+        if credentials.ai_generated:
+            details.append("declared AI-generated")
+        if credentials.generation.get("model"):
+            details.append(f'model {escape(str(credentials.generation["model"]))}')
+        if credentials.parent:
+            details.append(f"a remix of {escape(credentials.parent)}")
+        if credentials.signer:
+            details.append(f"signed by {escape(credentials.signer)}")
+        if credentials.failures:
+            details.append("problems: " + escape("; ".join(credentials.failures)))
+        line += " (" + ", ".join(details) + ")" if details else ""
+    rows.append(line + ".")
+    if check.tag is not None and not check.from_this_instance:
+        rows.append("It carries a Dreamreel metadata tag, but anyone can write one: that alone proves nothing.")
+    return '<div class="dr-verify">' + "".join(f"<p>{r}</p>" for r in rows) + "</div>"
+
+
 CSS = """
 .dr-card { padding: 4px 2px; }
 .dr-meta, .dr-why { color: #6b7280; font-size: 0.85em; }

@@ -133,6 +133,18 @@ def people(store: FeedStore, clock: FakeClock) -> SimpleNamespace:
     return p
 
 
+def fetch(running_app, url: str) -> int:
+    """The HTTP status the running app answers for ``url``."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(running_app.url + url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 @pytest.fixture(scope="session")
 def running_app(tmp_path_factory):
     """``python app.py`` on a fresh data directory, started the way ``make run`` starts it.

@@ -3,18 +3,22 @@
 One story, in order, as two people would live it: sign up with invites, make
 a cameo from a real head-turn recording, generate with it, publish, like,
 comment, remix, revoke the cameo and see its use refused, delete a video as
-the cameo's owner. Then the ways one user might try to act as another.
+the cameo's owner. Then the ways one user might try to act as another, and
+trust and safety: a refused prompt, a report taken down by the admin, and a
+re-uploaded copy traced back to its post.
 """
 
 from __future__ import annotations
 
-import urllib.error
+import subprocess
 import urllib.request
 
+import imageio_ffmpeg
 import pytest
 from gradio_client import Client, handle_file
 
 import face_clips
+from conftest import fetch
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +30,6 @@ def client(running_app) -> Client:
 def people(client, running_app) -> dict[str, str]:
     return {name: client.predict(name, f"{name} has a long password", code, api_name="/sign_up")
             for name, code in zip(("alice", "bob"), running_app.invites)}
-
-
-def fetch(running_app, url: str) -> int:
-    try:
-        with urllib.request.urlopen(running_app.url + url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 def refused(client, message: str, *args, api_name: str) -> None:
@@ -58,7 +54,8 @@ def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
     draft = client.predict(bob, "@alice jumping on a frozen lake", 7, None, api_name="/generate")
     assert draft["published_at"] is None and draft["cameo_ids"] == [cameo["id"]]
     assert fetch(running_app, draft["video_url"]) == 200
-    refused(client, "No video", alice, draft["id"], api_name="/post")
+    assert client.predict(alice, draft["id"], api_name="/post")["post"]["id"] == draft["id"]  # her face: she sees it
+    refused(client, "No video", "", draft["id"], api_name="/post")  # nobody else does
     post = client.predict(bob, draft["id"], "public", False, api_name="/publish")
     assert post["visibility"] == "public"
     latest = client.predict(alice, "Latest", "", api_name="/feed")["posts"]
@@ -76,9 +73,10 @@ def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
     assert client.predict(alice, remix["id"], api_name="/post")["lineage"] == [post["id"], remix["id"]]
     assert client.predict(bob, post["id"], api_name="/post")["remixes"] == [remix["id"]]
 
-    # Bob drafts another video with her; she sees it although it is his draft.
+    # Bob drafts another video with her; she sees it although it is his draft. Her remix of his video
+    # keeps her face, so it is listed too.
     second = client.predict(bob, "@alice moving right in a forest", 8, None, api_name="/generate")
-    assert {p["id"] for p in client.predict(alice, api_name="/cameo_videos")} == {post["id"], second["id"]}
+    assert {p["id"] for p in client.predict(alice, api_name="/cameo_videos")} == {post["id"], remix["id"], second["id"]}
 
     # Alice revokes: Bob's next use is refused before any compute.
     client.predict(alice, "only_me", None, None, api_name="/cameo_permission")
@@ -86,7 +84,7 @@ def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
 
     # As the cameo's owner she deletes his draft; its file is gone.
     client.predict(alice, second["id"], api_name="/delete_post")
-    assert [p["id"] for p in client.predict(alice, api_name="/cameo_videos")] == [post["id"]]
+    assert {p["id"] for p in client.predict(alice, api_name="/cameo_videos")} == {post["id"], remix["id"]}
     assert fetch(running_app, second["video_url"]) in (403, 404)
     assert not any(running_app.data_dir.rglob(second["video_url"].rsplit("/", 1)[1]))
     assert [d["id"] for d in client.predict(bob, api_name="/drafts")] == []
@@ -123,3 +121,37 @@ def test_media_outside_the_videos_is_not_served(client, people, running_app):
     assert fetch(running_app, "/gradio_api/file=" + str(running_app.data_dir / "store" / "snapshot.json")) in (403, 404)
     crops = sorted((running_app.data_dir / "media" / "cameos").glob("*.png"))
     assert crops and fetch(running_app, "/gradio_api/file=" + str(crops[0])) in (403, 404)
+
+
+def test_moderation_reports_and_verification_through_the_api(client, people, running_app, tmp_path):
+    alice, bob = people["alice"], people["bob"]
+    refused(client, r"Blocked \(graphic violence\)", bob, "a man stabbing a stranger, blood pouring from the wounds",
+            None, None, api_name="/generate")
+    post = client.predict(bob, "a white car moving left in a city at night", 4, None, api_name="/generate")
+    client.predict(bob, post["id"], "public", False, api_name="/publish")
+
+    # Alice downloads it and re-uploads a shrunk, re-encoded copy: Verify still finds the post.
+    original = tmp_path / "download.mp4"
+    with urllib.request.urlopen(running_app.url + post["video_url"], timeout=10) as response:
+        original.write_bytes(response.read())
+    checked = client.predict(alice, handle_file(str(original)), api_name="/verify")
+    assert checked["from_this_instance"] and checked["credentials"]["state"] == "Trusted"
+    assert checked["credentials"]["ai_generated"] and checked["post"]["id"] == post["id"]
+    copy = tmp_path / "reupload.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(original), "-vf",
+                    "scale=iw/2:ih/2", "-c:v", "libx264", "-crf", "28", str(copy)], check=True)
+    checked = client.predict(alice, handle_file(str(copy)), api_name="/verify")
+    assert checked["watermark"]["post_id"] == post["id"] and checked["credentials"]["state"] == "Missing"
+
+    # She reports it; the admin takes it down; its file goes and Verify says the post is gone.
+    client.predict(alice, "post", post["id"], "violence", api_name="/report")
+    admin = client.predict("admin", running_app.admin_password, api_name="/sign_in")
+    refused(client, "Only moderators", alice, api_name="/moderation_queue")
+    queue = client.predict(admin, api_name="/moderation_queue")
+    report = next(r for r in queue if r["kind"] == "post" and r["target_id"] == post["id"])
+    assert report["reporter"] == "@alice" and report["target_author"] == "@bob"
+    client.predict(admin, report["id"], "take_down", api_name="/moderate")
+    assert fetch(running_app, post["video_url"]) in (403, 404)
+    checked = client.predict(alice, handle_file(str(copy)), api_name="/verify")
+    assert checked["post_id"] == post["id"] and checked["post"] is None
+    assert any(r["category"] == "violence" for r in client.predict(admin, api_name="/refusals"))

@@ -2,13 +2,17 @@
 
 A new user signs up with an invite, generates a video, publishes it and sees
 it play in the feed; the like count updates; a comment holding markup shows as
-text and runs nothing; a shared link opens the post for a signed-out visitor.
+text and runs nothing; a shared link opens the post for a signed-out visitor;
+anyone can check a video in the Verify tab; only the admin sees the
+moderation queue, and a video taken down there is gone.
 """
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import fetch
 
 CHROMIUM = "/usr/bin/chromium"
 XSS = "<img src=x onerror=alert(1)>"
@@ -89,3 +93,38 @@ def test_a_shared_link_opens_the_post_for_a_signed_out_visitor(page, running_app
     card.wait_for(timeout=30_000)
     assert "a green car moving left" in card.inner_text()
     page.get_by_text("Signed out").wait_for()
+
+
+def test_anyone_can_verify_a_video_and_the_admin_takes_a_reported_one_down(page, running_app):
+    from gradio_client import Client
+
+    client = Client(running_app.url + "/", verbose=False)
+    session = client.predict("erin", "erin's long password", running_app.invites[4], api_name="/sign_up")
+    post = client.predict(session, "a pink cat coming toward the camera in outer space", 2, None, api_name="/generate")
+    client.predict(session, post["id"], "public", False, api_name="/publish")
+    client.predict(session, "post", post["id"], "spam", api_name="/report")
+    video_file = post["video_url"].split("file=", 1)[1]
+
+    page.goto(running_app.url)  # signed out
+    assert page.get_by_role("tab", name="Moderation").count() == 0
+    open_tab(page, "Verify")
+    page.locator("#verify-upload input[type=file]").set_input_files(video_file)
+    page.get_by_role("button", name="Check this video").click()
+    result = page.locator("#verify-result")
+    result.get_by_text("Made on this Dreamreel instance").wait_for(timeout=60_000)
+    assert f"post #{post['id']} by @erin" in result.inner_text() and "signed by this instance" in result.inner_text()
+
+    open_tab(page, "Account")
+    page.get_by_label("Your handle").fill("admin")
+    page.get_by_label("Your password").fill(running_app.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as @admin (admin)").wait_for(timeout=20_000)
+    open_tab(page, "Moderation")
+    rows = page.locator(".dr-report-row").filter(has_text=f"video #{post['id']} by @erin")
+    row = rows.first
+    row.wait_for(timeout=20_000)
+    assert "reported by @erin" in row.inner_text() and "spam" in row.inner_text()
+    row.get_by_role("button", name="Take down").click()
+    expect(rows).to_have_count(0, timeout=20_000)
+    page.get_by_text(f"take_down post #{post['id']}").wait_for(timeout=20_000)
+    assert fetch(running_app, post["video_url"]) in (403, 404)

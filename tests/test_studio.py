@@ -13,6 +13,7 @@ from cameo import Cameos, FaceDetector, default_embedder
 from feed_store import FeedStore, InvalidInput, NotFound, PermissionDenied
 from feed_store.media import MediaFolder
 from pipeline import InvalidRequest, load_model
+from pipeline.provenance import Provenance
 from studio import Accounts, SignInRequired, Studio
 from studio.views import card_html, comments_html
 
@@ -30,7 +31,8 @@ def world(tmp_path, model, clock):
     media = MediaFolder(tmp_path / "media")
     accounts = Accounts(store, tmp_path / "secret.key", clock=clock)
     first = accounts.first_start()
-    studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), lambda: model)
+    studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), lambda: model,
+                    provenance=Provenance.for_instance(tmp_path / "provenance"))
     yield store, media, accounts, studio, first
     store.close()
 
