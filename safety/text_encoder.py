@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -51,7 +50,14 @@ class TextEncoder:
         return self.encode(texts)[0]
 
 
-@lru_cache(maxsize=1)
+_shared: TextEncoder | None = None
+_shared_lock = threading.Lock()
+
+
 def shared_encoder() -> TextEncoder:
-    """The process's one encoder (loading MiniLM takes about a second)."""
-    return TextEncoder()
+    """The process's one encoder (loading MiniLM takes about a second), made once even when many threads ask."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = TextEncoder()
+        return _shared

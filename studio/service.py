@@ -75,10 +75,10 @@ class Studio:
         self.videos_dir = media.root / "videos"
         self._load_model = load_model
         self._model = None
-        self._model_lock = threading.Lock()
+        self._loading = threading.RLock()
+        """One lock for every heavy load: diffusers and transformers must not be imported from two threads at once."""
         self._moderator = moderator
         self._restrictions = restrictions
-        self._safety_lock = threading.Lock()
 
     # -- watching ---------------------------------------------------------------------------------
 
@@ -189,16 +189,16 @@ class Studio:
 
     def model(self):
         """The video model, loaded on first use (the page starts without it)."""
-        with self._model_lock:
+        with self._loading:
             if self._model is None:
                 self._model = self._load_model()
             return self._model
 
     def warm_up(self) -> None:
         """Load the video model and the safety classifiers now, so the first request does not wait for them."""
+        self.moderator.check_prompt("a red ball bouncing on a beach")
+        self.restrictions.breach("a red ball bouncing on a beach", "no political content")
         self.model()
-        self.moderator.check_prompt("warm up")
-        self.restrictions.breach("warm up", "no warm up")
 
     def create(self, actor: int | None, prompt: str, *, parent_id: int | None = None, strength: float = 0.6,
                on_progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
@@ -248,17 +248,19 @@ class Studio:
     @property
     def moderator(self) -> Moderator:
         """The prompt and comment classifier (MiniLM loads on first use)."""
-        with self._safety_lock:
+        with self._loading:
             if self._moderator is None:
                 from safety.moderation import Moderator
+                from safety.text_encoder import shared_encoder
 
+                shared_encoder()  # MiniLM loads here, under the lock, not inside a later check
                 self._moderator = Moderator.load()
             return self._moderator
 
     @property
     def restrictions(self) -> RestrictionChecker:
         """Cameo owners' restrictions, matched by meaning."""
-        with self._safety_lock:
+        with self._loading:
             if self._restrictions is None:
                 from safety.restrictions import RestrictionChecker
 
