@@ -159,7 +159,7 @@ with gr.Blocks(title="Dreamreel") as demo:
             to_check = gr.File(label="A video (MP4)", file_types=["video"], elem_id="verify-upload")
             check = gr.Button("Check this video", variant="primary")
             verdict_html = gr.HTML(elem_id="verify-result")
-            found_video = gr.Video(label="The post it came from", interactive=False)
+            found_video = gr.Video(label="The post it came from", interactive=False, height=320)
 
         with gr.Tab("Moderation", id="moderation", visible=False) as moderation_tab:
             gr.Markdown("### Open reports")

@@ -3,7 +3,8 @@
 Starts ``python app.py`` on a fresh data directory with the demo community,
 waits until the demo videos are in, signs up a user with one of the printed
 invite codes, makes a cameo from a real head-turn clip, and photographs every
-tab in Debian's chromium.
+tab in Debian's chromium: the Verify tab checking one of the user's videos, and
+the Moderation tab as the admin sees a report.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def main() -> None:
             while not any("Invite codes:" in line for line in lines):
                 time.sleep(0.5)
             invites = re.search(r"Invite codes: (.+)", "".join(lines))[1].split(", ")
+            admin_password = re.search(r"password (\S+)", "".join(lines))[1]
             while True:
                 try:
                     urllib.request.urlopen(url, timeout=2)
@@ -62,13 +64,18 @@ def main() -> None:
             client.predict(me, handle_file(str(clip)), False, api_name="/create_cameo")
             draft = client.predict(me, "@ana jumping on a beach at sunset", 4, None, api_name="/generate")
             client.predict(me, draft["id"], "public", False, api_name="/publish")
-            shoot(url, "ana", "ana's long password")
+            reported = client.predict("", "Latest", "", api_name="/feed")["posts"][-1]
+            client.predict(me, "post", reported["id"], "spam", api_name="/report")
+            shoot(url, "ana", "ana's long password", TABS)
+            shoot(url, "ana", "ana's long password", ("Verify",), upload=draft["video_url"].split("file=", 1)[1])
+            shoot(url, "admin", admin_password, ("Moderation",))
         finally:
             app.terminate()
             app.wait(20)
 
 
-def shoot(url: str, handle: str, password: str) -> None:
+def shoot(url: str, handle: str, password: str, tabs: tuple[str, ...], upload: str | None = None) -> None:
+    """Sign in and photograph ``tabs``; with ``upload``, check that video in the Verify tab first."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium")
         page = browser.new_page(viewport={"width": 1100, "height": 1300})
@@ -78,8 +85,12 @@ def shoot(url: str, handle: str, password: str) -> None:
         page.get_by_label("Your password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text(f"Signed in as @{handle}").wait_for()
-        for tab in TABS:
+        for tab in tabs:
             page.get_by_role("tab", name=tab).click()
+            if upload is not None:
+                page.locator("#verify-upload input[type=file]").set_input_files(upload)
+                page.get_by_role("button", name="Check this video").click()
+                page.locator("#verify-result p").first.wait_for(timeout=60_000)
             page.wait_for_timeout(2500)
             page.screenshot(path=str(OUT / f"{tab.lower()}.png"))
             print("wrote", OUT / f"{tab.lower()}.png")

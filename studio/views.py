@@ -124,17 +124,16 @@ def verify_html(check: Any, card: Card | None) -> str:
     """The Verify tab's answer: from here or not, which post, and each provenance layer."""
     credentials, mark = check.credentials, check.watermark
     if check.from_this_instance:
-        verdict = "✅ <b>Made on this Dreamreel instance.</b>"
+        verdict = '<b class="dr-ok">Made on this Dreamreel instance.</b>'
     elif credentials.state == "Valid":
-        verdict = "⚠️ <b>Signed content credentials, but not by this instance.</b>"
+        verdict = '<b class="dr-warn">Signed content credentials, but not by this instance.</b>'
     else:
-        verdict = "❌ <b>No sign that this video was made here.</b>"
+        verdict = '<b class="dr-no">No sign that this video was made here.</b>'
     rows = [verdict]
     if check.post_id is not None:
-        where = (f'post #{check.post_id} by @{escape(card.post["author_handle"])}: <a href="/?post={check.post_id}">'
-                 f'open it</a>') if card is not None else (
-            f"post #{check.post_id}, which is no longer available or not visible to you")
-        rows.append(f"Post: {where}.")
+        rows.append(f'Post #{check.post_id} by @{escape(card.post["author_handle"])}: '
+                    f'<a href="/?post={check.post_id}">open it</a>' if card is not None else
+                    f"Post #{check.post_id}, which is no longer available or not visible to you.")
     rows.append("Invisible watermark: " + (f"found, carrying post #{mark.payload} (confidence {mark.confidence:.2f})."
                                            if mark is not None else "not found."))
     states = {"Trusted": "valid, signed by this instance", "Valid": "valid, signed by a certificate this instance "
@@ -166,4 +165,7 @@ CSS = """
 .dr-prompt { margin: 4px 0; }
 .dr-badge { background: #fde68a; border-radius: 4px; padding: 0 4px; font-size: 0.8em; }
 .dr-comments { margin: 0; padding-left: 18px; font-size: 0.9em; }
+.dr-ok { color: #15803d; }
+.dr-warn { color: #b45309; }
+.dr-no { color: #b91c1c; }
 """

@@ -112,7 +112,7 @@ def test_anyone_can_verify_a_video_and_the_admin_takes_a_reported_one_down(page,
     page.get_by_role("button", name="Check this video").click()
     result = page.locator("#verify-result")
     result.get_by_text("Made on this Dreamreel instance").wait_for(timeout=60_000)
-    assert f"post #{post['id']} by @erin" in result.inner_text() and "signed by this instance" in result.inner_text()
+    assert f"Post #{post['id']} by @erin" in result.inner_text() and "signed by this instance" in result.inner_text()
 
     open_tab(page, "Account")
     page.get_by_label("Your handle").fill("admin")
