@@ -225,8 +225,9 @@ class Studio:
             inherited = parent["cameo_ids"]  # a remix keeps the source's faces: their owners must allow it too
         cast = self.cameos.cast(actor, prompt)
         cameo_ids = list(dict.fromkeys([c.cameo_id for c in cast] + inherited))
+        authorize = self.cameos.authorize(actor)
         for cameo_id in cameo_ids:
-            self.cameos.authorize(actor)(cameo_id)
+            authorize(cameo_id)
             self._check_restrictions(actor, prompt, cameo_id)
         post_id = self.store.reserve_post_id()
         request = GenerationRequest(prompt=prompt, author_handle=author["handle"], cameos=cast,
@@ -235,7 +236,7 @@ class Studio:
                                     **{k: v for k, v in settings.items() if v is not None})
         model = self.model()
         video = generate(model, request, self.videos_dir, on_progress=on_progress, cancel=cancel,
-                         authorize_cameo=self.cameos.authorize(actor), provenance=self.provenance)
+                         authorize_cameo=authorize, provenance=self.provenance)
         names = [self.media.name_of(p) for p in (video.video_path, video.thumbnail_path, video.preview_path)]
         try:
             return self.store.create_post(actor, request.prompt.strip(), video=names[0], thumbnail=names[1],
