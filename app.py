@@ -12,7 +12,8 @@ import gradio as gr
 
 from studio import FEEDS, App, api, views
 from studio.handlers import REPORT_REASONS
-from studio.views import user_facing
+from studio.inputs import UPLOAD_CACHE_SECONDS
+from studio.views import notice, user_facing
 
 app = App.from_env()
 studio, accounts = app.studio, app.accounts
@@ -36,7 +37,7 @@ def restore_on_space(saved: str | None, request: gr.Request, profile: gr.OAuthPr
 
 @user_facing
 def sign_up(handle: str, password: str, invite: str, request: gr.Request):
-    token = accounts.sign_up(handle, password, invite, address=request.client.host if request.client else None)
+    token = accounts.sign_up(handle, password, invite, address=app.client_address(request))
     return token, token, app.whoami(accounts.user_for(token))
 
 
@@ -46,7 +47,15 @@ def sign_in(handle: str, password: str):
     return token, token, app.whoami(accounts.user_for(token))
 
 
-def sign_out():
+def sign_out(session: str | None):
+    accounts.sign_out(session)  # the token stops working, in this browser and any copy of it
+    return None, None, app.whoami(None)
+
+
+@user_facing
+def sign_out_everywhere(session: str | None):
+    ended = accounts.sign_out_everywhere(session)
+    notice(f"Signed out of {ended} sessions, on every device.")
     return None, None, app.whoami(None)
 
 
@@ -60,7 +69,8 @@ def publish_row(label: str):
     return draft_id, visibility, hide_prompt, publish, gr.Markdown()
 
 
-with gr.Blocks(title="Dreamreel") as demo:
+# Gradio keeps uploads in its cache only this long; handlers read private copies (studio/inputs.py).
+with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
     api.register(app)  # first, so the endpoints keep their plain names
     token = gr.State(None)
     saved = gr.BrowserState(None, storage_key="dreamreel-session", secret=app.browser_secret)
@@ -193,7 +203,9 @@ with gr.Blocks(title="Dreamreel") as demo:
                     handle = gr.Textbox(label="Your handle")
                     password = gr.Textbox(label="Your password", type="password")
                     signin = gr.Button("Sign in")
-            signout = gr.Button("Sign out")
+            with gr.Row():
+                signout = gr.Button("Sign out")
+                signout_everywhere = gr.Button("Sign out everywhere")
 
     session_out = [token, saved, whoami]
     loaded = demo.load(restore_on_space if app.on_space else restore, [saved], session_out + [shared],
@@ -202,7 +214,8 @@ with gr.Blocks(title="Dreamreel") as demo:
                 api_visibility="private")
     signup.click(sign_up, [new_handle, new_password, invite_code], session_out, api_visibility="private")
     signin.click(sign_in, [handle, password], session_out, api_visibility="private")
-    signout.click(sign_out, None, session_out, api_visibility="private")
+    signout.click(sign_out, [token], session_out, api_visibility="private")
+    signout_everywhere.click(sign_out_everywhere, [token], session_out, api_visibility="private")
 
     feed_args = [token, which, shown, cursor]
     gr.on([which.change, token.change], lambda *a: app.load_feed(*a, False), feed_args, [shown, cursor, more],

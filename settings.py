@@ -50,6 +50,9 @@ class Settings:
     """DREAMREEL_C2PA_KEY: the PEM private key of that certificate."""
     c2pa_trust_anchors: Path | None
     """DREAMREEL_C2PA_TRUST: PEM root certificates whose signatures the Verify tab calls trusted."""
+    trusted_proxies: tuple[str, ...]
+    """DREAMREEL_TRUSTED_PROXIES: addresses or networks (comma-separated) of reverse proxies whose
+    ``X-Forwarded-For`` names the visitor; from anyone else the header is ignored (default: nobody)."""
     host: str
     """GRADIO_SERVER_NAME: the address to serve on."""
     port: int
@@ -70,6 +73,7 @@ class Settings:
             c2pa_certificate=_path(env.get("DREAMREEL_C2PA_CERT")),
             c2pa_private_key=_path(env.get("DREAMREEL_C2PA_KEY")),
             c2pa_trust_anchors=_path(env.get("DREAMREEL_C2PA_TRUST")),
+            trusted_proxies=tuple(p.strip() for p in env.get("DREAMREEL_TRUSTED_PROXIES", "").split(",") if p.strip()),
             host=env.get("GRADIO_SERVER_NAME", "127.0.0.1"),
             port=int(env.get("GRADIO_SERVER_PORT", "7860")),
         )

@@ -37,9 +37,9 @@ from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
 )
 from .schema import META_TABLE, open_storage
+from .text import MAX_TEXT, checked_text
 
 HANDLE_RE = re.compile(r"[a-z0-9_]{3,30}")
-MAX_TEXT = 500
 MAX_PAGE = 100
 VISIBILITIES = tuple(VISIBILITY_CODES)
 REPORT_KINDS = ("post", "comment", "user")
@@ -110,6 +110,15 @@ class _Moment:
     mask: np.ndarray
 
 
+@dataclass(frozen=True)
+class _Session:
+    """A signed-in session: whose it is, its document, and when it ends by itself."""
+
+    user_id: int
+    doc_id: int
+    expires_at: float
+
+
 def _serialised(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: FeedStore, *args: Any, **kwargs: Any) -> Any:
@@ -119,20 +128,11 @@ def _serialised(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _text(value: str, what: str, max_len: int = MAX_TEXT) -> str:
-    if not isinstance(value, (str, type(None))):
-        raise InvalidInput(f"{what} must be text.")
-    text = (value or "").strip()
-    if not 1 <= len(text) <= max_len:
-        raise InvalidInput(f"{what} must be 1 to {max_len} characters (it is {len(text)}).")
-    return text
-
-
 class FeedStore:
     """Users, follows, invites, posts, engagement, moderation data and feeds."""
 
     TABLES = ("users", "follows", "invites", "posts", "likes", "comments", "views", "reports", "blocks", "cameos",
-              "notifications", "moderation_log", "refusals")
+              "notifications", "moderation_log", "refusals", "sessions")
 
     def __init__(self, directory: str | Path, *, ranking: RankingConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -189,6 +189,11 @@ class FeedStore:
         self._blocked_at: dict[int, dict[int, float]] = {}  # user -> {other: when}, both directions
         for b in tables.get("blocks", {}).values():
             self._index_block(b)
+
+        self._sessions: dict[str, _Session] = {}
+        self._sessions_of: dict[int, set[str]] = {}
+        for key, session in tables.get("sessions", {}).items():
+            self._index_session(int(key), session)
 
         self._invite_ids = {inv["code"]: int(key) for key, inv in tables.get("invites", {}).items()}
         self._notification_ids: dict[int, list[int]] = {}
@@ -309,7 +314,7 @@ class FeedStore:
     def _get(self, table: str, doc_id: int, what: str) -> Doc:
         doc = self._storage.read().get(table, {}).get(str(doc_id)) if isinstance(doc_id, int) else None
         if doc is None:
-            raise NotFound(f"No {what} with id {doc_id!r}.")
+            raise NotFound(f"No {what} with id {doc_id!r}." if isinstance(doc_id, int) else f"No {what} with that id.")
         return doc
 
     def _require_user(self, user_id: int) -> Doc:
@@ -350,6 +355,21 @@ class FeedStore:
             raise NotFound(f"No video with id {post_id!r}.")  # the same answer as for a missing one
         return post
 
+    def _visible_comment(self, viewer: int | None, comment_id: int) -> Doc:
+        """A comment ``viewer`` can read: not deleted, on a post they may see, by nobody blocked either way.
+
+        Anything else answers exactly as a comment that does not exist.
+        """
+        comment = self._get("comments", comment_id, "comment")
+        missing = NotFound(f"No comment with id {comment_id!r}.")
+        if comment["deleted_at"] is not None or self._blocked_between(viewer, comment["user_id"]):
+            raise missing
+        try:
+            self._visible_post(viewer, comment["post_id"])
+        except NotFound:
+            raise missing from None
+        return comment
+
     def _published_post(self, viewer: int, post_id: int) -> Doc:
         post = self._visible_post(viewer, post_id)
         if post["published_at"] is None:
@@ -370,7 +390,7 @@ class FeedStore:
             raise Conflict(f"@{handle} is taken; choose another handle.")
         if external_id is not None and external_id in self._external_ids:
             raise Conflict("This account is already registered.")
-        name = _text(display_name or handle, "A display name", 50)
+        name = checked_text(display_name or handle, "A display name", 50)
         invite_id = invite = None
         if invite_code is not None:
             invite_id = self._invite_ids.get(invite_code.strip())
@@ -401,14 +421,24 @@ class FeedStore:
     @_serialised
     def password_hash(self, handle: str) -> tuple[int, str | None] | None:
         """``(user id, password hash)`` for signing in, or ``None`` for an unknown handle."""
-        user_id = self._handles.get((handle or "").strip().lstrip("@").lower())
+        user_id = self._user_id_of(handle)
         return None if user_id is None else (user_id, self._require_user(user_id)["password_hash"])
 
     @_serialised
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace a user's password hash (a stronger hash of the same password, or a new password)."""
+        self._require_user(user_id)
+        self._t.users.update({"password_hash": password_hash}, doc_ids=[user_id])
+
+    def _user_id_of(self, handle: object) -> int | None:
+        """The id behind a handle as people type it (``@Alice``), or ``None``."""
+        return self._handles.get(handle.strip().lstrip("@").lower()) if isinstance(handle, str) else None
+
+    @_serialised
     def user_by_handle(self, handle: str) -> Doc:
-        user_id = self._handles.get((handle or "").strip().lstrip("@").lower())
+        user_id = self._user_id_of(handle)
         if user_id is None:
-            raise NotFound(f"No user @{handle}.")
+            raise NotFound(f"No user @{str(handle)[:40]}.")
         return self.get_user(user_id)
 
     @_serialised
@@ -429,6 +459,60 @@ class FeedStore:
     @_serialised
     def invites_of(self, inviter: int) -> list[Doc]:
         return [self._with_id(doc, doc.doc_id) for doc in self._t.invites.search(lambda d: d["inviter_id"] == inviter)]
+
+    # -- sessions ----------------------------------------------------------------------------------
+
+    def _index_session(self, doc_id: int, session: Doc) -> None:
+        self._sessions[session["sid"]] = _Session(session["user_id"], doc_id, session["expires_at"])
+        self._sessions_of.setdefault(session["user_id"], set()).add(session["sid"])
+
+    def _forget_sessions(self, sids: Iterable[str]) -> None:
+        """Remove sessions (inside the caller's transaction when there is one) and their index entries."""
+        ended = {sid: self._sessions[sid] for sid in sids if sid in self._sessions}
+        if ended:
+            self._t.sessions.remove(doc_ids=[session.doc_id for session in ended.values()])
+        for sid, session in ended.items():
+            del self._sessions[sid]
+            self._sessions_of[session.user_id].discard(sid)
+
+    @_serialised
+    def start_session(self, user_id: int, expires_at: float) -> str:
+        """A new signed-in session for ``user_id`` until ``expires_at``; returns its id (secret, for the token).
+
+        The user's sessions that have run out are removed at the same time, so
+        the table holds about one row per signed-in device.
+        """
+        self._require_user(user_id)
+        now = self._now()
+        sid = secrets.token_urlsafe(18)
+        session = {"sid": sid, "user_id": user_id, "created_at": now, "expires_at": float(expires_at)}
+        expired = [s for s in self._sessions_of.get(user_id, ()) if self._sessions[s].expires_at < now]
+        with self._storage.transaction():
+            self._forget_sessions(expired)
+            doc_id = self._t.sessions.insert(session)
+        self._index_session(doc_id, session)
+        return sid
+
+    @_serialised
+    def session_user(self, sid: str) -> int | None:
+        """Whose session ``sid`` is, or ``None`` once it was ended or ran out."""
+        session = self._sessions.get(sid) if isinstance(sid, str) else None
+        if session is None or session.expires_at < self._clock():
+            return None
+        return session.user_id
+
+    @_serialised
+    def end_session(self, sid: str) -> None:
+        """Sign one session out: its token stops working everywhere at once."""
+        if isinstance(sid, str):
+            self._forget_sessions([sid])
+
+    @_serialised
+    def end_sessions(self, user_id: int) -> int:
+        """Sign a user out everywhere; returns how many sessions ended."""
+        sids = list(self._sessions_of.get(user_id, ()))
+        self._forget_sessions(sids)
+        return len(sids)
 
     # -- follows and blocks ---------------------------------------------------------------------
 
@@ -562,9 +646,7 @@ class FeedStore:
                 self._require_user(user_id)
             changes["approved_ids"] = approved
         if restrictions is not None:
-            if not isinstance(restrictions, str) or len(restrictions) > MAX_TEXT:
-                raise InvalidInput(f"Restrictions are text of at most {MAX_TEXT} characters.")
-            changes["restrictions"] = restrictions.strip()
+            changes["restrictions"] = checked_text(restrictions, "Restrictions", optional=True)
         self._t.cameos.update(changes, doc_ids=[cameo_id])
         return self._with_id({**cameo, **changes}, cameo_id)
 
@@ -665,7 +747,7 @@ class FeedStore:
         elif not (isinstance(post_id, int) and 0 < post_id <= self._last_reserved_post_id
                   and str(post_id) not in self._storage.read().get("posts", {})):
             raise InvalidInput(f"Post id {post_id!r} was not reserved, or is taken.")
-        prompt = _text(prompt, "A prompt")
+        prompt = checked_text(prompt, "A prompt")
         if visibility not in VISIBILITIES:
             raise InvalidInput(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
         cameo_ids = list(dict.fromkeys(cameo_ids))
@@ -793,7 +875,7 @@ class FeedStore:
     @_serialised
     def comment(self, actor: int, post_id: int, text: str) -> Doc:
         """Comment on a published post (1 to 500 characters)."""
-        text = _text(text, "A comment")
+        text = checked_text(text, "A comment", multiline=True)
         self._published_post(actor, post_id)
         now = self._now()
         comment = {"user_id": actor, "post_id": post_id, "text": text, "created_at": now, "deleted_at": None}
@@ -841,12 +923,14 @@ class FeedStore:
         """Report a post, comment or user to the moderators; a reported post leaves the reporter's feeds."""
         if kind not in REPORT_KINDS:
             raise InvalidInput(f"You can report a {', a '.join(REPORT_KINDS)}.")
-        reason = _text(reason, "A reason")
+        reason = checked_text(reason, "A reason")
         self._require_user(actor)
         if kind == "post":
             self._visible_post(actor, target_id)
+        elif kind == "comment":
+            self._visible_comment(actor, target_id)
         else:
-            self._get(kind + "s", target_id, kind)
+            self._require_user(target_id)
         now = self._now()
         report = {"reporter_id": actor, "kind": kind, "target_id": target_id, "reason": reason,
                   "created_at": now, "status": "open"}

@@ -153,6 +153,11 @@ def read_video(path: Path, max_frames: int | None = None,
     return np.stack(frames), float(meta["fps"])
 
 
+_STILL_IMAGE_CODECS = {"png": "PNG", "mjpeg": "JPEG", "bmp": "BMP", "webp": "WebP", "tiff": "TIFF", "gif": "GIF",
+                       "jpeg2000": "JPEG 2000", "jpegxl": "JPEG XL", "qoi": "QOI"}
+"""Codecs of image files: with no duration, such a file is one picture, however it is named."""
+
+
 def probe(path: Path) -> VideoInfo:
     """Size, rate, duration and codec from the stream header: cheap whatever the video's length."""
     path = Path(path)
@@ -164,9 +169,12 @@ def probe(path: Path) -> VideoInfo:
         raise VideoError(f"{path.name} is not a video Dreamreel can read ({str(e).splitlines()[0]}).") from None
     finally:
         reader.close()
+    codec = meta["codec"].rstrip(",")
+    if codec in _STILL_IMAGE_CODECS and not meta["duration"]:
+        raise VideoError(f"{path.name} is a still image ({_STILL_IMAGE_CODECS[codec]}), not a video.")
     w, h = meta["source_size"]
     return VideoInfo(width=w, height=h, fps=float(meta["fps"]), duration_s=float(meta["duration"]),
-                     codec=meta["codec"], pix_fmt=meta["pix_fmt"].split("(")[0])
+                     codec=codec, pix_fmt=meta["pix_fmt"].split("(")[0])
 
 
 def _check_frames(frames: np.ndarray) -> None:

@@ -12,13 +12,13 @@ a forged or expired token acts as nobody (signed out).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from gradio.data_classes import FileData
 
 from .handlers import App
+from .inputs import optional_whole_number, real_number, whole_number
 from .service import Card
 from .views import user_facing
 
@@ -44,13 +44,24 @@ def register(app: App) -> None:
     @endpoint
     def sign_up(handle: str, password: str, invite_code: str, request: gr.Request) -> str:
         """Create an account with an invite code; returns a session token."""
-        return accounts.sign_up(handle, password, invite_code,
-                                address=request.client.host if request.client else None)
+        return accounts.sign_up(handle, password, invite_code, address=app.client_address(request))
 
     @endpoint
     def sign_in(handle: str, password: str) -> str:
         """Returns a session token."""
         return accounts.sign_in(handle, password)
+
+    @endpoint
+    def sign_out(session: str) -> str:
+        """End this session: the token stops working at once."""
+        accounts.sign_out(session)
+        return "signed out"
+
+    @endpoint
+    def sign_out_everywhere(session: str) -> str:
+        """End every session of yours, on every device (this one included)."""
+        ended = accounts.sign_out_everywhere(session)
+        return f"signed out of {ended} sessions"
 
     @endpoint
     def feed(session: str, which: str = "For you", cursor: str = "") -> dict:
@@ -61,26 +72,29 @@ def register(app: App) -> None:
     @endpoint
     def post(session: str, post_id: int) -> dict:
         """One post with its comments, remixes and lineage."""
-        card, comments, remixes, chain = studio.post(user(session), int(post_id))
+        card, comments, remixes, chain = studio.post(user(session), whole_number(post_id, "A post id"))
         return {"post": _post(card), "comments": comments, "remixes": [r["id"] for r in remixes],
                 "lineage": [p["id"] for p in chain]}
 
     @endpoint
     def generate(session: str, prompt: str, seed: int | None = None, steps: int | None = None) -> dict:
         """Make a video (a draft); @handle mentions star cameos you may use."""
-        post = studio.create(user(session), prompt, seed=seed, num_inference_steps=steps)
+        post = studio.create(user(session), prompt, seed=optional_whole_number(seed, "A seed"),
+                             num_inference_steps=optional_whole_number(steps, "Steps"))
         return _post(studio.card(post))
 
     @endpoint
     def remix(session: str, post_id: int, prompt: str, strength: float = 0.6, seed: int | None = None) -> dict:
         """Remix a post you can see into a new draft that links back to it."""
-        post = studio.create(user(session), prompt, parent_id=int(post_id), strength=float(strength), seed=seed)
+        post = studio.create(user(session), prompt, parent_id=whole_number(post_id, "A post id"),
+                             strength=real_number(strength, "The strength"), seed=optional_whole_number(seed, "A seed"))
         return _post(studio.card(post))
 
     @endpoint
     def publish(session: str, post_id: int, visibility: str = "public", hide_prompt: bool = False) -> dict:
         """Publish a draft to "public" or "friends"."""
-        return _post(studio.card(studio.publish(user(session), int(post_id), visibility, hide_prompt)))
+        post = studio.publish(user(session), whole_number(post_id, "A post id"), visibility, bool(hide_prompt))
+        return _post(studio.card(post))
 
     @endpoint
     def drafts(session: str) -> list:
@@ -90,13 +104,13 @@ def register(app: App) -> None:
     @endpoint
     def like(session: str, post_id: int) -> dict:
         """Like a post, or take the like back; returns whether you like it now and its like count."""
-        liked, likes = studio.toggle_like(user(session), int(post_id))
+        liked, likes = studio.toggle_like(user(session), whole_number(post_id, "A post id"))
         return {"liked": liked, "likes": likes}
 
     @endpoint
     def comment(session: str, post_id: int, text: str) -> dict:
         """Comment on a published post."""
-        return studio.comment(user(session), int(post_id), text)
+        return studio.comment(user(session), whole_number(post_id, "A post id"), text)
 
     @endpoint
     def follow(session: str, handle: str) -> str:
@@ -122,7 +136,7 @@ def register(app: App) -> None:
     @endpoint
     def report(session: str, kind: str, target_id: int, reason: str) -> dict:
         """Report a "post", "comment" or "user" to the moderators."""
-        return studio.report(user(session), kind, int(target_id), reason)
+        return studio.report(user(session), kind, whole_number(target_id, "What you report"), reason)
 
     @endpoint
     def moderation_queue(session: str) -> list:
@@ -132,7 +146,7 @@ def register(app: App) -> None:
     @endpoint
     def moderate(session: str, report_id: int, action: str) -> dict:
         """Admins: "take_down" (a video or comment goes, files included; a user is suspended) or "dismiss"; logged."""
-        return studio.moderate(user(session), int(report_id), action)
+        return studio.moderate(user(session), whole_number(report_id, "A report id"), action)
 
     @endpoint
     def refusals(session: str) -> list:
@@ -142,10 +156,8 @@ def register(app: App) -> None:
     @endpoint
     def verify(session: str, video: FileData) -> dict:
         """Check any video: made on this instance? which post? invisible watermark? C2PA manifest valid?"""
-        try:
-            check, card = studio.verify(user(session), Path(video["path"]))
-        finally:
-            Path(video["path"]).unlink(missing_ok=True)  # keep no copy of what visitors upload
+        with app.received(video) as copy:
+            check, card = studio.verify(user(session), copy)
         credentials = check.credentials
         return {"from_this_instance": check.from_this_instance, "post_id": check.post_id,
                 "post": _post(card) if card is not None else None,
@@ -159,7 +171,8 @@ def register(app: App) -> None:
     @endpoint
     def delete_post(session: str, post_id: int) -> str:
         """Delete a video: yours, or any that uses your cameo (drafts included)."""
-        studio.delete_post(user(session), int(post_id))
+        post_id = whole_number(post_id, "A post id")
+        studio.delete_post(user(session), post_id)
         return f"deleted #{post_id}"
 
     @endpoint
@@ -171,10 +184,8 @@ def register(app: App) -> None:
     def create_cameo(session: str, clip: FileData, keep_recording: bool = False) -> dict:
         """Make your cameo from a 2-30 s clip that follows the latest challenge."""
         actor = user(session)
-        try:
-            cameo = studio.create_cameo(actor, Path(clip["path"]), app.take_challenge(actor), keep_recording)
-        finally:
-            Path(clip["path"]).unlink(missing_ok=True)  # the upload is a recording of a face: keep no stray copy
+        with app.received(clip) as recording:
+            cameo = studio.create_cameo(actor, recording, app.take_challenge(actor), bool(keep_recording))
         return {k: cameo[k] for k in ("id", "owner_id", "permission")}
 
     @endpoint

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from cameo import CameoRejected, Cameos, Challenge, FaceDetector, default_embedder
 from feed_store import FeedStore, StoreError
@@ -22,10 +24,11 @@ from settings import Settings
 
 from .accounts import Accounts
 from .demo import seed_demo_community
+from .inputs import MAX_UPLOAD_MB, optional_whole_number, real_number, received_upload, whole_number
 from .service import Studio
 from .views import (
-    card_html, comments_html, lineage_html, moderation_log_html, people_html, refusals_html, report_html, user_facing,
-    verify_html,
+    card_html, comments_html, error, lineage_html, markdown_text, moderation_log_html, notice, people_html,
+    refusals_html, report_html, user_facing, verify_html,
 )
 
 log = logging.getLogger("dreamreel")
@@ -59,11 +62,30 @@ class App:
         """Serve the videos folder, and nothing else of the data directory (not the cameo crops beside it).
 
         Its files are served in place, not copied to Gradio's cache, so a deleted video is gone for everyone.
+        Uploads over ``MAX_UPLOAD_MB`` are refused by Gradio before they are received in full.
+
+        The client address (for the sign-up throttle) is the socket's, unless the connection comes from a
+        proxy named in ``DREAMREEL_TRUSTED_PROXIES``: uvicorn, which Gradio starts, reads forwarding headers
+        only from the hosts in ``FORWARDED_ALLOW_IPS`` (by default it trusts any local connection).
         """
         videos = self.studio.videos_dir.resolve()
         videos.mkdir(parents=True, exist_ok=True)
         gr.set_static_paths([str(videos)])
-        return {"allowed_paths": [str(videos)]}
+        os.environ["FORWARDED_ALLOW_IPS"] = ",".join(self.settings.trusted_proxies)
+        # show_error: the handlers turn every error into a message a user can act on (views.user_facing), so what
+        # reaches Gradio unhandled is Gradio's own refusal of a request, e.g. a file argument that names a path it
+        # was never sent; without show_error that refusal would reach the visitor as an empty "Error".
+        return {"allowed_paths": [str(videos)], "max_file_size": f"{MAX_UPLOAD_MB}mb", "show_error": True}
+
+    def received(self, upload: Any) -> AbstractContextManager[Path]:
+        """A private copy of a file this request uploaded (see :mod:`studio.inputs`); refused for any other path."""
+        return received_upload(upload, get_upload_folder(), [self.settings.data_dir])
+
+    @staticmethod
+    def client_address(request: gr.Request | None) -> str | None:
+        """The visitor's network address: the socket's, or a trusted proxy's forwarded one (``launch_options``)."""
+        client = getattr(request, "client", None)
+        return getattr(client, "host", None)
 
     def start(self) -> None:
         """First start: create the admin and invites and say so once, then seed the demo community.
@@ -102,7 +124,7 @@ class App:
         if user is None:
             return "Signed out: you can watch public videos. Sign in (Account tab) to make, like and comment."
         me = self.store.get_user(user)
-        return f"Signed in as **@{me['handle']}**" + (" (admin)" if me.get("is_admin") else "")
+        return f"Signed in as **@{markdown_text(me['handle'])}**" + (" (admin)" if me.get("is_admin") else "")
 
     def _user(self, token: str | None) -> int | None:
         return self.accounts.user_for(token)
@@ -149,9 +171,9 @@ class App:
 
         @user_facing
         def send_report(session, what, why):
-            kind, target_id = (what or f"post:{post_id}").split(":")
-            self.studio.report(self._user(session), kind, int(target_id), why)
-            gr.Info("Thanks: the moderators will look at it.")
+            kind, _, target_id = str(what or f"post:{post_id}").partition(":")
+            self.studio.report(self._user(session), kind, whole_number(target_id, "What you report"), why)
+            notice("Thanks: the moderators will look at it.")
 
         def share_link(request: gr.Request):
             return gr.Textbox(value=f"{_origin(request)}/?post={post_id}", visible=True)
@@ -228,37 +250,40 @@ class App:
                        steps: float | None, seed: float | None, size: str | None,
                        progress: gr.Progress = gr.Progress()):
         user = self._user(session)
-        mentioned = {m.lower() for m in (prompt or "").replace(",", " ").split() if m.startswith("@")}
-        extra = [f"@{h}" for h in cameos or [] if f"@{h}" not in mentioned]
-        full_prompt = " ".join(extra + [prompt or ""]).strip()
-        width, height = (int(v) for v in size.split("x")) if size else (None, None)
+        prompt = prompt if isinstance(prompt, str) else ""
+        mentioned = {m.lower() for m in prompt.replace(",", " ").split() if m.startswith("@")}
+        extra = [f"@{h}" for h in cameos or [] if isinstance(h, str) and f"@{h}" not in mentioned]
+        full_prompt = " ".join(extra + [prompt]).strip()
+        width, height = _size(size)
         post = self.studio.create(user, full_prompt, on_progress=self._progress(progress),
-                                  cancel=self._cancel_event(user), num_frames=int(frames) if frames else None,
-                                  num_inference_steps=int(steps) if steps else None,
-                                  seed=int(seed) if seed is not None else None, height=height, width=width)
+                                  cancel=self._cancel_event(user), num_frames=optional_whole_number(frames, "Frames"),
+                                  num_inference_steps=optional_whole_number(steps, "Steps"),
+                                  seed=optional_whole_number(seed, "A seed"), height=height, width=width)
         return str(self.studio.media.path(post["video"])), post["id"]
 
     @user_facing
     def publish(self, session: str | None, post_id: float | None, visibility: str, hide_prompt: bool):
         if not post_id:
-            raise gr.Error("Make a video first, then publish it.")
-        post = self.studio.publish(self._user(session), int(post_id), visibility, hide_prompt)
+            raise error("Make a video first, then publish it.")
+        post = self.studio.publish(self._user(session), whole_number(post_id, "A post id"), visibility,
+                                   bool(hide_prompt))
         return f"Published #{post['id']} to {visibility}. Share it: `/?post={post['id']}`"
 
     @user_facing
     def remix_source(self, session: str | None, post_id: float | None):
         if not post_id:
             return None, "", ""
-        card, _, remixes, chain = self.studio.post(self._user(session), int(post_id))
+        card, _, remixes, chain = self.studio.post(self._user(session), whole_number(post_id, "A post id"))
         return str(card.video), lineage_html(chain, remixes), card.post.get("prompt") or ""
 
     @user_facing
     def generate_remix(self, session: str | None, parent_id: float | None, prompt: str, strength: float,
                        progress: gr.Progress = gr.Progress()):
         if not parent_id:
-            raise gr.Error("Choose a video to remix: press Remix under any video in the feed.")
+            raise error("Choose a video to remix: press Remix under any video in the feed.")
         user = self._user(session)
-        post = self.studio.create(user, prompt, parent_id=int(parent_id), strength=float(strength),
+        post = self.studio.create(user, prompt, parent_id=whole_number(parent_id, "A post id"),
+                                  strength=real_number(strength, "The strength"),
                                   on_progress=self._progress(progress), cancel=self._cancel_event(user))
         return str(self.studio.media.path(post["video"])), post["id"]
 
@@ -279,23 +304,22 @@ class App:
     @user_facing
     def make_cameo(self, session: str | None, clip: str | None, keep: bool):
         if not clip:
-            raise gr.Error("Record or upload a clip first.")
+            raise error("Record or upload a clip first.")
         user = self._user(session)
-        try:
-            self.studio.create_cameo(user, Path(clip), self.take_challenge(user), keep_recording=keep)
-            verdict = "**Your cameo is ready.** Only you can use it until you allow others below."
-        except CameoRejected as e:
-            verdict = f"**Not accepted:** {e} Try again with the new instructions."
-        finally:
-            Path(clip).unlink(missing_ok=True)  # the upload is a recording of a face: keep no stray copy
+        with self.received(clip) as recording:
+            try:
+                self.studio.create_cameo(user, recording, self.take_challenge(user), keep_recording=bool(keep))
+                verdict = "**Your cameo is ready.** Only you can use it until you allow others below."
+            except CameoRejected as e:
+                verdict = f"**Not accepted:** {markdown_text(e)} Try again with the new instructions."
         return (verdict, *self.cameo_page(session))
 
     @user_facing
     def save_permission(self, session: str | None, permission: str, approved: str, restrictions: str):
-        handles = [h.strip().lstrip("@") for h in (approved or "").split(",") if h.strip()]
-        self.studio.set_cameo_permission(self._user(session), permission, handles, restrictions)
-        return (f"Saved: **{permission}** may use your cameo.\n\n"
-                f"Restrictions: {self.studio.restrictions_summary(restrictions)}")
+        handles = [h.strip().lstrip("@") for h in str(approved or "").split(",") if h.strip()]
+        cameo = self.studio.set_cameo_permission(self._user(session), permission, handles, restrictions)
+        return (f"Saved: **{markdown_text(cameo['permission'])}** may use your cameo.\n\n"
+                f"Restrictions: {markdown_text(self.studio.restrictions_summary(cameo['restrictions']))}")
 
     @user_facing
     def revoke(self, session: str | None):
@@ -312,19 +336,20 @@ class App:
     @user_facing
     def profile(self, session: str | None, handle: str | None):
         user = self._user(session)
-        if not (handle or "").strip():
+        handle = str(handle or "").strip().lstrip("@")
+        if not handle:
             if user is None:
                 return "Sign in to see your profile, or enter a handle.", []
             handle = self.store.get_user(user)["handle"]
-        profile = self.studio.profile(user, handle.strip().lstrip("@"))
+        profile = self.studio.profile(user, handle)
         return people_html(profile), [c.post["id"] for c in profile["cards"]]
 
     def relate(self, action: str):
         @user_facing
         def handler(session: str | None, handle: str | None):
-            if not (handle or "").strip():
-                raise gr.Error("Enter the handle of the person first.")
-            user, other = self._user(session), handle.strip().lstrip("@")
+            if not str(handle or "").strip():
+                raise error("Enter the handle of the person first.")
+            user, other = self._user(session), str(handle).strip().lstrip("@")
             if action in ("block", "unblock"):
                 self.studio.block(user, other, block=action == "block")
             else:
@@ -371,27 +396,33 @@ class App:
     @user_facing
     def verify(self, session: str | None, upload: str | None):
         if not upload:
-            raise gr.Error("Upload a video to check.")
-        try:
-            check, card = self.studio.verify(self._user(session), Path(upload))
-        finally:
-            Path(upload).unlink(missing_ok=True)  # keep no copy of what visitors upload
+            raise error("Upload a video to check.")
+        with self.received(upload) as video:
+            check, card = self.studio.verify(self._user(session), video)
         return verify_html(check, card), (str(card.video) if card is not None and card.video else None)
 
     @user_facing
     def report_user(self, session: str | None, handle: str | None, reason: str):
-        if not (handle or "").strip():
-            raise gr.Error("Enter the handle of the person first.")
-        other = self.store.user_by_handle(handle.strip().lstrip("@"))["id"]
-        self.studio.report(self._user(session), "user", other, reason)
-        gr.Info("Thanks: the moderators will look at this account.")
+        if not str(handle or "").strip():
+            raise error("Enter the handle of the person first.")
+        self.studio.report_account(self._user(session), str(handle), reason)
+        notice("Thanks: the moderators will look at this account.")
 
     @user_facing
     def new_invite(self, session: str | None):
         user = self._user(session)
         self.studio.new_invite(user)
-        rows = [f"- `{i['code']}`" + (" (used)" if i["used_by"] is not None else "") for i in self.studio.invites(user)]
+        rows = [f"- {markdown_text(i['code'])}" + (" (used)" if i["used_by"] is not None else "")
+                for i in self.studio.invites(user)]
         return "Your invite codes:\n" + "\n".join(rows)
+
+
+def _size(size: Any) -> tuple[int | None, int | None]:
+    """"width x height" from the size picker as (width, height); empty means the model's default."""
+    if size is None or size == "":
+        return None, None
+    width, _, height = str(size).partition("x")
+    return whole_number(width, "The width"), whole_number(height, "The height")
 
 
 def report_targets(post: dict, comments: list[dict]) -> list[tuple[str, str]]:

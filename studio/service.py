@@ -8,17 +8,23 @@ checks what that user may do. The UI never touches the store directly.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
 
 from cameo import Cameos, Challenge
 from feed_store import FeedPage, FeedStore, InvalidInput, NotFound, PermissionDenied
 from feed_store.media import MediaFolder
+from feed_store.text import checked_text
 from pipeline.request import CameoNotAllowed, GenerationRequest
+
+from .inputs import MAX_UPLOAD_MB
 
 if TYPE_CHECKING:
     from pipeline.provenance import Provenance, VideoCheck
@@ -28,8 +34,6 @@ if TYPE_CHECKING:
 FEEDS = ("For you", "Following", "Latest")
 DAY = 24 * 3600.0
 PAGE_SIZE = 8
-MAX_UPLOAD_BYTES = 200 << 20
-"""The largest video the Verify tab reads."""
 Doc = dict[str, Any]
 
 
@@ -125,11 +129,17 @@ class Studio:
 
     def comment(self, actor: int | None, post_id: int, text: str) -> Doc:
         actor = _signed_in(actor, "comment")
-        self._refuse_if_harmful(actor, "comment", text, self.moderator.check_comment(text or ""))
+        text = checked_text(text, "A comment", multiline=True)
+        self._refuse_if_harmful(actor, "comment", text, self.moderator.check_comment(text))
         return self.store.comment(actor, post_id, text)
 
     def report(self, actor: int | None, kind: str, target_id: int, reason: str) -> Doc:
         return self.store.report(_signed_in(actor, "report"), kind, target_id, reason)
+
+    def report_account(self, actor: int | None, handle: str, reason: str) -> Doc:
+        """Report someone by their handle (from their profile)."""
+        actor = _signed_in(actor, "report")
+        return self.store.report(actor, "user", self.store.user_by_handle(handle)["id"], reason)
 
     def moderation_queue(self, actor: int | None) -> list[Doc]:
         return self.store.open_reports(_signed_in(actor, "moderate"))
@@ -187,6 +197,15 @@ class Studio:
         """The loaded model's limits, or ``None`` while it is still loading."""
         return None if self._model is None else self._model.limits
 
+    def _import(self, module: str) -> ModuleType:
+        """Import a module that pulls in torch, diffusers or transformers, under the loading lock.
+
+        diffusers' lazy modules are not thread-safe: a request importing one while the start-up warm-up
+        imports another failed with "cannot import name 'DiffusionPipeline'" (the first video after a start).
+        """
+        with self._loading:
+            return importlib.import_module(module)
+
     def model(self):
         """The video model, loaded on first use (the page starts without it)."""
         with self._loading:
@@ -206,13 +225,15 @@ class Studio:
         """Generate a video (or a remix of ``parent_id``) and save it as the actor's draft.
 
         ``demo`` marks the post as demo data (the seeded community).
-        Cameo permissions are checked before any compute and again when the
-        draft is saved, so a permission revoked meanwhile still refuses it.
+        Every check (text, moderation, the daily allowance, the source, cameo
+        permissions and restrictions, the model's limits) runs before a post
+        id is reserved or any compute starts. Cameo permissions are checked
+        again when the draft is saved, so a permission revoked meanwhile still
+        refuses it.
         """
-        from pipeline import generate
-
+        generation = self._import("pipeline.generation")
         actor = _signed_in(actor, "make videos")
-        prompt = prompt or ""
+        prompt = checked_text(prompt, "A prompt")
         self._refuse_if_harmful(actor, "prompt", prompt, self.moderator.check_prompt(prompt))
         self._check_daily_limit(actor)
         author = self.store.get_user(actor)
@@ -229,13 +250,15 @@ class Studio:
         for cameo_id in cameo_ids:
             authorize(cameo_id)
             self._check_restrictions(actor, prompt, cameo_id)
-        post_id = self.store.reserve_post_id()
         request = GenerationRequest(prompt=prompt, author_handle=author["handle"], cameos=cast,
-                                    source_video=source, strength=strength, post_id=post_id,
+                                    source_video=source, strength=strength,
                                     provenance={"parent_post_id": str(parent_id)} if parent_id else {},
                                     **{k: v for k, v in settings.items() if v is not None})
         model = self.model()
-        video = generate(model, request, self.videos_dir, on_progress=on_progress, cancel=cancel,
+        request = generation.validate(model, request, authorize)
+        post_id = self.store.reserve_post_id()  # only now: a refused request spends no id
+        request = replace(request, post_id=post_id)
+        video = generation.generate(model, request, self.videos_dir, on_progress=on_progress, cancel=cancel,
                          authorize_cameo=authorize, provenance=self.provenance)
         names = [self.media.name_of(p) for p in (video.video_path, video.thumbnail_path, video.preview_path)]
         try:
@@ -308,8 +331,8 @@ class Studio:
         upload = Path(upload)
         if not upload.is_file() or upload.stat().st_size == 0:
             raise InvalidInput("Upload a video file (MP4) to check.")
-        if upload.stat().st_size > MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"Videos up to {MAX_UPLOAD_BYTES >> 20} MB can be checked.")
+        if upload.stat().st_size > MAX_UPLOAD_MB << 20:
+            raise InvalidInput(f"Videos up to {MAX_UPLOAD_MB} MB can be checked.")
         try:
             check = self.provenance.check(upload)
         except VideoError as e:
@@ -339,13 +362,14 @@ class Studio:
                              restrictions: str | None = None) -> Doc:
         """Who may use the actor's cameo; ``only_me`` revokes everyone else's use at once."""
         cameo = self._own_cameo(actor)
-        approved_ids = None if approved is None else [self.store.user_by_handle(h)["id"] for h in approved if h]
+        if approved is not None and not (isinstance(approved, list) and all(isinstance(h, str) for h in approved)):
+            raise InvalidInput("Approved people are a list of handles.")
+        approved_ids = None if approved is None else [self.store.user_by_handle(h)["id"] for h in approved if h.strip()]
         return self.store.set_cameo_permission(cameo["owner_id"], cameo["id"], permission, approved_ids, restrictions)
 
     def restrictions_summary(self, restrictions: str) -> str:
         """How the owner's restrictions will be enforced, in one line they can check."""
-        from safety.restrictions import interpret
-
+        interpret = self._import("safety.restrictions").interpret
         return interpret(restrictions).summary() if (restrictions or "").strip() else "No restrictions."
 
     def videos_with_my_cameo(self, actor: int | None) -> list[Card]:

@@ -1,7 +1,18 @@
 """How the page shows things: post cards, comments and profiles as escaped HTML, errors as plain messages.
 
-Everything a user typed goes through ``html.escape`` here, so a comment such
-as ``<img src=x onerror=...>`` shows as text and runs nothing.
+The one escaping path: everything shown in the page goes through here.
+Gradio renders toasts (errors, notices) and HTML components as live markup,
+and Markdown components as Markdown with raw HTML. So
+
+- HTML built here escapes every value with :func:`html_text`;
+- a message (``gr.Error``, ``gr.Info``) is raised or shown with
+  :func:`error` and :func:`notice`, which escape the whole text: messages
+  carry no markup of their own, and many quote what a user typed (a cameo
+  owner's restrictions, a handle);
+- Markdown that shows user text builds it with :func:`markdown_text`, which
+  escapes HTML and every Markdown sign, so ``[x](javascript:...)`` stays text.
+
+A comment such as ``<img src=x onerror=...>`` therefore shows as text and runs nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 from collections.abc import Callable
 from html import escape
 from typing import Any, TypeVar
@@ -23,6 +35,31 @@ from .service import Card, Doc
 
 log = logging.getLogger("dreamreel")
 F = TypeVar("F", bound=Callable[..., Any])
+SOMETHING_WENT_WRONG = "Something went wrong on our side; nothing was saved. Please try again."
+
+
+def html_text(value: Any) -> str:
+    """Any value as text inside HTML (element content or a quoted attribute)."""
+    return escape(str(value), quote=True)
+
+
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-=.!|~:])")
+
+
+def markdown_text(value: Any) -> str:
+    """Any value as literal text inside Markdown: no emphasis, links, HTML or entities from it."""
+    signs_escaped = _MARKDOWN_SIGNS.sub(lambda m: "\\" + m.group(1), str(value))
+    return signs_escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def error(message: Any) -> gr.Error:
+    """A ``gr.Error`` that shows ``message`` as text (the toast renders HTML)."""
+    return gr.Error(html_text(message), print_exception=False)
+
+
+def notice(message: Any) -> None:
+    """A passing notice (``gr.Info``) that shows ``message`` as text."""
+    gr.Info(html_text(message))
 
 
 def user_facing(fn: F) -> F:
@@ -32,13 +69,12 @@ def user_facing(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (StoreError, GenerationError, CameoRejected) as e:
-            raise gr.Error(str(e), print_exception=False) from e
+            raise error(e) from e
         except gr.Error:
             raise
         except Exception as e:
             log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error("Something went wrong on our side; nothing was saved. Please try again.",
-                           print_exception=False) from e
+            raise error(SOMETHING_WENT_WRONG) from e
     return wrapper  # type: ignore[return-value]
 
 

@@ -6,8 +6,14 @@ fresh temporary directory, with a clock the test moves by hand.
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -145,26 +151,32 @@ def fetch(running_app, url: str) -> int:
         return e.code
 
 
-@pytest.fixture(scope="session")
-def running_app(tmp_path_factory):
-    """``python app.py`` on a fresh data directory, started the way ``make run`` starts it.
+class AppProcess(SimpleNamespace):
+    """``python app.py`` running on a data directory: its URL, the admin password and invites it printed."""
 
-    Yields its URL, the admin password and invite codes it printed on its first
-    start, and its data directory. No demo community: tests make their own posts.
+    def log(self) -> str:
+        """Everything the app printed so far (its tracebacks included)."""
+        return "".join(self.output)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def start_app(data: Path, **env: str) -> AppProcess:
+    """Start ``python app.py`` the way ``make run`` does, on ``data`` and a free port, and wait until it answers.
+
+    No demo community: tests make their own posts. ``env`` adds or overrides variables.
     """
-    import os
-    import re
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
-    data = tmp_path_factory.mktemp("app-data")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "DREAMREEL_DATA_DIR": str(data), "DREAMREEL_DEMO": "0", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **env}
     process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
@@ -185,9 +197,13 @@ def running_app(tmp_path_factory):
     output = "".join(lines)
     password = re.search(r"password (\S+)", output)[1]
     invites = re.search(r"Invite codes: (.+)", output)[1].split(", ")
-    yield SimpleNamespace(url=url, admin_password=password, invites=invites, data_dir=data, output=lines)
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return AppProcess(url=url, admin_password=password, invites=invites, data_dir=data, output=lines, process=process)
+
+
+@pytest.fixture(scope="session")
+def running_app(tmp_path_factory):
+    """One ``python app.py`` on a fresh data directory, shared by the tests that do not need one of their own."""
+    app = start_app(tmp_path_factory.mktemp("app-data"))
+    yield app
+    app.stop()
+    (app.data_dir.parent / "running-app.log").write_text(app.log())

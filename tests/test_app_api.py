@@ -110,7 +110,7 @@ def test_sign_up_needs_a_valid_unused_invite(client, people, running_app):
 def test_bad_input_gets_a_clear_message_and_changes_nothing(client, people):
     bob = people["bob"]
     before = client.predict(bob, api_name="/drafts")
-    refused(client, "prompt of 1 to 500 characters", bob, "   ", None, None, api_name="/generate")
+    refused(client, "prompt must be 1 to 500 characters", bob, "   ", None, None, api_name="/generate")
     refused(client, "Steps must be", bob, "a red ball", None, 500, api_name="/generate")
     refused(client, "has no cameo", bob, "@nobody_here dancing", None, None, api_name="/generate")
     assert client.predict(bob, api_name="/drafts") == before

@@ -387,7 +387,7 @@ BAD_INPUT = [
     ("like unknown post", NotFound, "No video with id 9999", lambda s, w: s.like(w.alice, 9999)),
     ("like by unknown user", NotFound, "No user with id 9999", lambda s, w: s.like(9999, w.post)),
     ("comment on unknown post", NotFound, "No video with id 9999", lambda s, w: s.comment(w.alice, 9999, "hi")),
-    ("post id not a number", NotFound, "No video with id 'abc'", lambda s, w: s.comment(w.alice, "abc", "hi")),
+    ("post id not a number", NotFound, "No video with that id", lambda s, w: s.comment(w.alice, "abc", "hi")),
     ("follow unknown user", NotFound, "No user with id 9999", lambda s, w: s.follow(w.alice, 9999)),
     ("unknown user follows", NotFound, "No user with id 9999", lambda s, w: s.follow(9999, w.alice)),
     ("delete unknown post", NotFound, "No video with id 9999", lambda s, w: s.delete_post(w.bob, 9999)),

@@ -55,17 +55,72 @@ def test_sign_up_needs_an_unused_invite_and_a_real_password(world):
     assert store.get_user(accounts.user_for(token))["handle"] == "alice"
     with pytest.raises(InvalidInput, match="not valid or has been used"):
         accounts.sign_up("bob", "a long password", first.invite_codes[0])
-    # The password is stored as a bcrypt hash, never as itself.
-    assert store.password_hash("alice")[1].startswith("$2") and "a long password" not in store.password_hash("alice")[1]
+    # The password is stored as an argon2id hash, never as itself.
+    stored = store.password_hash("alice")[1]
+    assert stored.startswith("$argon2id$") and "a long password" not in stored
+
+
+def test_long_passwords_work_in_full_and_old_bcrypt_hashes_still_verify(world):
+    import bcrypt
+
+    store, media, accounts, studio, first = world
+    long_password = "correct horse battery staple " * 5  # 145 bytes: bcrypt would read only the first 72
+    token = accounts.sign_up("alice", long_password, first.invite_codes[0])
+    assert accounts.user_for(accounts.sign_in("alice", long_password)) == accounts.user_for(token)
+    for wrong in (long_password[:72], long_password[:-1] + "X", long_password + "!"):
+        with pytest.raises(PermissionDenied, match="Wrong handle or password"):
+            accounts.sign_in("alice", wrong)
+    with pytest.raises(PermissionDenied, match="Wrong handle or password"):
+        accounts.sign_in("alice", "x" * 5000)  # over the limit: the same answer, no hash of 5000 characters
+    with pytest.raises(InvalidInput, match="at most 1024 characters"):
+        accounts.sign_up("bob", "y" * 1025, first.invite_codes[1])
+
+    # An account from before argon2id signs in with its bcrypt hash, which is then replaced.
+    bob = store.create_user("bob", password_hash=bcrypt.hashpw(b"bob's old password", bcrypt.gensalt()).decode())
+    with pytest.raises(PermissionDenied, match="Wrong handle or password"):
+        accounts.sign_in("bob", "bob's old password" + "z" * 80)
+    assert accounts.user_for(accounts.sign_in("bob", "bob's old password")) == bob["id"]
+    assert store.password_hash("bob")[1].startswith("$argon2id$")
+    assert accounts.user_for(accounts.sign_in("bob", "bob's old password")) == bob["id"]
+
+
+def test_signing_out_ends_the_token_and_everywhere_ends_them_all(world, open_store, tmp_path, clock):
+    store, media, accounts, studio, first = world
+    laptop = accounts.sign_up("alice", "a long password", first.invite_codes[0])
+    phone = accounts.sign_in("alice", "a long password")
+    tablet = accounts.sign_in("alice", "a long password")
+    bob = accounts.sign_up("bob", "bob's long password", first.invite_codes[1])
+    alice = accounts.user_for(laptop)
+    assert accounts.user_for(phone) == accounts.user_for(tablet) == alice
+
+    accounts.sign_out(laptop)
+    assert accounts.user_for(laptop) is None  # this token, wherever a copy of it is kept
+    assert accounts.user_for(phone) == alice  # the other devices stay signed in
+    accounts.sign_out(laptop)  # signing out twice is harmless
+
+    assert accounts.sign_out_everywhere(phone) == 2
+    assert accounts.user_for(phone) is None and accounts.user_for(tablet) is None
+    assert accounts.user_for(bob) is not None  # nobody else is signed out
+    with pytest.raises(PermissionDenied, match="Sign in"):
+        accounts.sign_out_everywhere(phone)
+
+    # Ended sessions stay ended after a restart; live ones stay live.
+    store.close()
+    reopened = FeedStore(tmp_path / "store", clock=clock)
+    again = Accounts(reopened, tmp_path / "secret.key", clock=clock)
+    assert again.user_for(laptop) is None and again.user_for(tablet) is None
+    assert again.user_for(bob) is not None
+    reopened.close()
 
 
 def test_sessions_cannot_be_forged_or_outlive_their_expiry(world, clock, tmp_path):
     store, media, accounts, studio, first = world
     token = accounts.sign_up("alice", "a long password", first.invite_codes[0])
-    user, expiry, signature = token.split(".")
-    admin = store.user_by_handle("admin")["id"]
-    assert accounts.user_for(f"{admin}.{expiry}.{signature}") is None      # another user's id, same signature
-    assert accounts.user_for(f"{user}.{int(expiry) + 9999}.{signature}") is None  # a longer life
+    admin_token = accounts.sign_in("admin", first.admin_password)
+    session, expiry, signature = token.split(".")
+    admin_session = admin_token.split(".")[0]
+    assert accounts.user_for(f"{admin_session}.{expiry}.{signature}") is None  # another session, same signature
+    assert accounts.user_for(f"{session}.{int(expiry) + 9999}.{signature}") is None  # a longer life
     assert accounts.user_for("") is None and accounts.user_for("garbage") is None
     # Another instance (another secret) does not accept this one's tokens.
     other = Accounts(store, tmp_path / "other-secret.key", clock=clock)
