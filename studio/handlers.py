@@ -153,9 +153,10 @@ class App:
                 text = gr.Textbox(placeholder="Add a comment", show_label=False, scale=4, elem_classes=["dr-comment"])
                 send = gr.Button("Comment", size="sm", scale=1)
             with gr.Row():
-                target = gr.Dropdown(report_targets(card.post, comments), show_label=False, scale=3,
+                target = gr.Dropdown(report_targets(card.post, comments), show_label=False, scale=3, interactive=True,
                                      value=f"post:{post_id}", elem_classes=["dr-report-target"])
-                reason = gr.Dropdown(list(REPORT_REASONS), show_label=False, value=REPORT_REASONS[0], scale=2)
+                reason = gr.Dropdown(list(REPORT_REASONS), show_label=False, value=REPORT_REASONS[0], scale=2,
+                                     interactive=True)
                 report = gr.Button("Report", size="sm", scale=1)
 
         @user_facing

@@ -167,10 +167,11 @@ class AppProcess(SimpleNamespace):
             self.process.wait(10)
 
 
-def start_app(data: Path, **env: str) -> AppProcess:
+def start_app(data: Path, *, first_start: bool = True, **env: str) -> AppProcess:
     """Start ``python app.py`` the way ``make run`` does, on ``data`` and a free port, and wait until it answers.
 
-    No demo community: tests make their own posts. ``env`` adds or overrides variables.
+    No demo community: tests make their own posts. ``env`` adds or overrides variables. With
+    ``first_start=False`` (a data directory used before) there is no admin password or invite to wait for.
     """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -186,7 +187,7 @@ def start_app(data: Path, **env: str) -> AppProcess:
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200 and any("Invite codes:" in line for line in lines):
+                if response.status == 200 and (not first_start or any("Invite codes:" in line for line in lines)):
                     break
         except OSError:
             pass
@@ -195,8 +196,8 @@ def start_app(data: Path, **env: str) -> AppProcess:
             raise RuntimeError("app.py did not start:\n" + "".join(lines))
         time.sleep(0.25)
     output = "".join(lines)
-    password = re.search(r"password (\S+)", output)[1]
-    invites = re.search(r"Invite codes: (.+)", output)[1].split(", ")
+    password = re.search(r"password (\S+)", output)[1] if first_start else None
+    invites = re.search(r"Invite codes: (.+)", output)[1].split(", ") if first_start else []
     return AppProcess(url=url, admin_password=password, invites=invites, data_dir=data, output=lines, process=process)
 
 
