@@ -268,7 +268,7 @@ class App:
             raise error("Make a video first, then publish it.")
         post = self.studio.publish(self._user(session), whole_number(post_id, "A post id"), visibility,
                                    bool(hide_prompt))
-        return f"Published #{post['id']} to {visibility}. Share it: `/?post={post['id']}`"
+        return f"Published #{post['id']} to {markdown_text(post['visibility'])}. Share it: `/?post={post['id']}`"
 
     @user_facing
     def remix_source(self, session: str | None, post_id: float | None):

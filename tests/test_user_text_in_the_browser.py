@@ -171,6 +171,28 @@ def test_prompts_comments_and_lineage_show_as_text(page, app, planted, who):
     assert_inert(page, f"the remix tab as {who}")
 
 
+def test_the_authors_profile_shows_her_prompts_as_text(page, app, planted):
+    sign_in(page, app, "bob", "bob has a long password")
+    open_tab(page, "Profile")
+    page.get_by_label("Whose profile").fill("alice")
+    page.get_by_label("Whose profile").press("Enter")
+    page.locator(".dr-profile").get_by_text("@alice").wait_for(timeout=30_000)
+    page.locator(".dr-card").nth(len(PAYLOADS) - 1).wait_for(timeout=30_000)
+    assert_inert(page, "alice's profile for bob", *PAYLOADS)
+
+
+def test_a_handle_typed_as_markup_is_refused_as_text(page, app, planted):
+    page.goto(app.url)
+    open_tab(page, "Account")
+    for payload in PAYLOADS[:3]:
+        page.get_by_label("Choose a handle").fill(payload)
+        page.get_by_label("Choose a password").fill("a long enough password")
+        page.get_by_label("Invite code").fill(app.invites[2])
+        page.get_by_role("button", name="Sign up").click()
+        toast(page, "A handle is 3 to 30 characters")
+        assert_inert(page, f"sign-up with the handle {payload}")
+
+
 @pytest.mark.parametrize("who", ["mallory's own profile", "bob"])
 def test_a_display_name_from_hugging_face_shows_as_text(page, app, planted, who):
     if who == "bob":
