@@ -101,3 +101,33 @@ def test_a_deleted_cameo_cannot_be_used_and_a_new_one_can_be_made(store, people,
     with pytest.raises(NotFound):
         store.create_post(people.bob, "erin", cameo_ids=[cameo])
     assert store.create_cameo(people.erin, {})["id"] != cameo
+
+
+def test_blocking_bars_the_cameo_the_other_way_too(store, people, cameo):
+    """erin (the owner) blocks alice: alice may no longer use erin's cameo, although erin did the blocking."""
+    store.set_cameo_permission(people.erin, cameo, "everyone")
+    store.block(people.erin, people.alice)
+    assert not may_use(store, people.alice, cameo)
+    assert may_use(store, people.bob, cameo)
+    with pytest.raises(PermissionDenied, match="cannot use"):
+        store.create_post(people.alice, "erin dancing", cameo_ids=[cameo])
+    store.unblock(people.erin, people.alice)
+    assert may_use(store, people.alice, cameo)
+
+
+def test_who_may_delete_a_video_with_a_cameo_in_it(store, people, cameo):
+    """Its author, an admin, and the owner of a cameo in it; not a stranger, not a viewer who may see it."""
+    admin = store.create_user("moderator", is_admin=True)["id"]
+    other_owner = store.create_user("frank")["id"]
+    store.create_cameo(other_owner, {"embedding": [0.0] * 128})  # owns a cameo, but not the one in the video
+    store.set_cameo_permission(people.erin, cameo, "everyone")
+    posts = [store.create_post(people.bob, f"erin surfing {n}", cameo_ids=[cameo], visibility="public")["id"]
+             for n in range(3)]
+    for stranger in (people.carol, people.alice, other_owner):  # alice is bob's friend: she sees it, no more
+        with pytest.raises(PermissionDenied, match="Only the author, an admin or a cameo's owner"):
+            store.delete_post(stranger, posts[0])
+        assert store.get_post(None, posts[0])["deleted_at"] is None
+    for deleter, post in zip((people.bob, admin, people.erin), posts):
+        store.delete_post(deleter, post)
+        with pytest.raises(NotFound):
+            store.get_post(None, post)

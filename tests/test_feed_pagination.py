@@ -223,3 +223,23 @@ def test_the_last_page_has_no_cursor_and_an_empty_feed_is_one_empty_page(store, 
     post = store.create_post(people.bob, "only one", visibility="public")["id"]
     page = store.for_you(people.alice, limit=1)
     assert ids(page) == [post] and page.next_cursor is None
+
+
+@pytest.mark.parametrize("kind", ["for_you", "latest"])
+def test_unlikes_mid_scroll_neither_repeat_nor_skip_a_post(store, busy, clock, kind):
+    fetch = feed(store, kind, busy.alice)
+    whole = ids(fetch(cursor=None, limit=100))
+    liked = [(fan, post) for post in whole for fan in store.likers(busy.alice, post) if fan in busy.fans]
+    assert len(liked) > 10
+
+    def meanwhile(pages: int, served: list[int]) -> None:
+        clock.advance(30)
+        for fan, post in liked[pages * 5:(pages + 1) * 5]:  # the most liked posts lose their likes
+            store.unlike(fan, post)
+        clock.advance(30)
+
+    walked = walk(fetch, limit=4, between=meanwhile)
+    assert walked == whole
+    assert len(set(walked)) == len(walked)
+    if kind == "for_you":  # the unlikes did change the ranking: a fresh first page shows it
+        assert ids(fetch(cursor=None, limit=100)) != whole

@@ -225,3 +225,32 @@ def test_befriending_moves_a_post_up(store, people, clock):
     assert ids(store.for_you(people.alice)) == [carols, erins]
     befriend(store, people.alice, people.erin)
     assert ids(store.for_you(people.alice)) == [erins, carols]
+
+
+def test_likes_are_damped_a_viral_strangers_post_does_not_bury_a_friends_fresh_one(store, people, clock):
+    """ln(1 + likes): 200 likes lift a stranger's post about 6x, less than a friend's 16x affinity."""
+    fans = [store.create_user(f"fan{i:03}")["id"] for i in range(200)]
+    viral = store.create_post(people.erin, "a stranger's viral dance", visibility="public")["id"]
+    for fan in fans:
+        store.like(fan, viral)
+    friends = store.create_post(people.bob, "bob's quiet sunset", visibility="public")["id"]
+    clock.advance(60)
+    assert ids(store.for_you(people.alice))[:2] == [friends, viral]
+    # Control: the likes do lift it above another stranger's unliked post of the same age.
+    zed = store.create_user("zed")["id"]
+    plain = store.create_post(zed, "another stranger's video", visibility="public")["id"]
+    order = ids(store.for_you(people.alice, limit=20))
+    assert order.index(viral) < order.index(plain)
+
+
+def test_the_decay_rate_a_friends_three_day_old_post_loses_to_a_strangers_new_one(store, people, clock):
+    """Gravity 1.5 over (age + 2 h): after 72 hours a friend's 16x affinity is worth less than a fresh post."""
+    friends = store.create_post(people.bob, "bob three days ago", visibility="public")["id"]
+    clock.advance(72 * HOUR)
+    strangers = store.create_post(people.erin, "erin a minute ago", visibility="public")["id"]
+    clock.advance(60)
+    assert ids(store.for_you(people.alice))[:2] == [strangers, friends]
+    # Within the morning, the friend still wins (the affinity is not drowned by any age).
+    morning = store.create_post(people.bob, "bob this morning", visibility="public")["id"]
+    clock.advance(4 * HOUR)
+    assert ids(store.for_you(people.alice)).index(morning) < ids(store.for_you(people.alice)).index(strangers)

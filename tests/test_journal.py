@@ -300,3 +300,35 @@ def test_dropping_and_truncating_tables_is_durable(tmp_path):
     assert reopened.table("empty_me").all() == []
     assert "drop_me" not in reopened.tables()
     reopened.close()
+
+
+def test_a_write_is_acknowledged_only_after_its_journal_line_is_synced(open_store, monkeypatch):
+    """A SIGKILL cannot show a missing sync (the page cache survives it); counting syncs can.
+
+    Every fdatasync/fsync of the journal records how many bytes the file held at that moment; when a
+    store method returns, the last sync must have covered the whole journal.
+    """
+    import os
+
+    synced: dict[int, int] = {}
+    real_fdatasync, real_fsync = os.fdatasync, os.fsync
+
+    def recording(real):
+        def sync(fd: int) -> None:
+            real(fd)
+            synced[os.fstat(fd).st_ino] = os.fstat(fd).st_size
+        return sync
+
+    monkeypatch.setattr(os, "fdatasync", recording(real_fdatasync))
+    monkeypatch.setattr(os, "fsync", recording(real_fsync))
+    store = open_store()
+    journal = store.directory / JOURNAL_NAME
+    alice, bob = store.create_user("alice")["id"], store.create_user("bob")["id"]
+    post = store.create_post(alice, "a synced post", visibility="public")["id"]
+    writes = [lambda: store.follow(bob, alice), lambda: store.like(bob, post), lambda: store.unlike(bob, post),
+              lambda: store.comment(bob, post, "synced"), lambda: store.report(bob, "post", post, "spam"),
+              lambda: store.block(alice, bob), lambda: store.start_session(alice, 2e9)]
+    for write in writes:
+        write()
+        stat = journal.stat()
+        assert stat.st_size > 0 and synced.get(stat.st_ino) == stat.st_size, "acknowledged before its sync"

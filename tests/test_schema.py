@@ -97,3 +97,20 @@ def test_a_v1_store_migrates_on_open_and_keeps_its_data(store_dir, open_store, c
     assert s.get_post(None, new_post)["prompt"] == "after the upgrade"
     assert s.get_post(3, 1)["likes"] == 2
     assert s.stats() == {"users": 3, "videos": 3, "likes": 2, "comments": 1}
+
+
+def test_a_v1_store_with_blocks_migrates_so_unblocking_works(store_dir, open_store, clock):
+    write_v1_store(store_dir)
+    db = TinyDB(store_dir / "dreamreel.json", storage=JSONStorage)
+    db.table("blocks").insert({"blocker_id": 1, "blocked_id": 3, "created_at": START + 60})
+    db.close()
+    clock.advance(HOUR)
+    s = open_store()
+    assert s.is_blocked(1, 3) and s.is_blocked(3, 1)
+    s.unblock(1, 3)
+    assert not s.is_blocked(1, 3)
+    s.close()
+    s = open_store()  # and it stays unblocked
+    assert not s.is_blocked(1, 3)
+    s.follow(1, 3)
+    assert s.following(1) == [2, 3]

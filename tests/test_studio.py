@@ -242,7 +242,11 @@ def test_sign_ups_from_one_address_are_throttled(world, clock):
     with pytest.raises(PermissionDenied, match="Too many new accounts from your network"):
         accounts.sign_up("user5", "a long password", codes[5], address="10.0.0.1")
     accounts.sign_up("user6", "a long password", codes[6], address="10.0.0.2")  # another network is fine
-    clock.advance(3601)
+    for minutes in (1, 30, 59):  # the window holds for its whole hour
+        clock.advance(60 if minutes == 1 else (minutes - (1 if minutes == 30 else 30)) * 60)
+        with pytest.raises(PermissionDenied, match=r"try again in \d+ minutes"):
+            accounts.sign_up("user5", "a long password", codes[5], address="10.0.0.1")
+    clock.advance(3601 - 59 * 60)
     accounts.sign_up("user5", "a long password", codes[5], address="10.0.0.1")
 
 
@@ -279,3 +283,29 @@ def test_admins_take_down_reported_videos_with_their_files_and_every_action_is_l
     assert log[-1]["report_ids"] == [r1["id"], r1["id"] + 1] and log[-1]["at"] > 0
     with pytest.raises(Exception, match="already been handled"):
         studio.moderate(admin, r1["id"], "dismiss")
+
+
+def test_every_moderation_action_refuses_everyone_but_an_admin(world):
+    """The Studio's admin-only use cases, each tried by a signed-out visitor and an ordinary user."""
+    store, media, accounts, studio, first = world
+    alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
+    bob = accounts.user_for(accounts.sign_up("bob", "a long password", first.invite_codes[1]))
+    post = studio.publish(alice, studio.create(alice, "a red ball moving left", seed=1)["id"], "public", False)
+    report = studio.report(bob, "post", post["id"], "spam")
+    account_report = studio.report_account(bob, "alice", "harassment")
+    actions = {
+        "moderation queue": lambda who: studio.moderation_queue(who),
+        "refusals": lambda who: studio.refusals(who),
+        "moderation log": lambda who: studio.moderation_log(who),
+        "take down": lambda who: studio.moderate(who, report["id"], "take_down"),
+        "dismiss": lambda who: studio.moderate(who, report["id"], "dismiss"),
+        "suspend": lambda who: studio.moderate(who, account_report["id"], "take_down"),
+    }
+    for name, action in actions.items():
+        for who in (None, bob, alice):
+            with pytest.raises(PermissionDenied):
+                action(who)
+    # Nothing happened: the video is up, alice can act, both reports are open.
+    assert studio.post(bob, post["id"])[0].post["deleted_at"] is None and not store.is_suspended(alice)
+    admin = accounts.user_for(accounts.sign_in("admin", first.admin_password))
+    assert {r["id"] for r in studio.moderation_queue(admin)} == {report["id"], account_report["id"]}
