@@ -50,7 +50,7 @@ def test_revoking_refuses_the_next_use_at_once(store, people, cameo):
         store.create_post(people.bob, "erin surfing again", cameo_ids=[cameo])
 
 
-def test_blocking_bars_the_cameo_both_ways(store, people, cameo):
+def test_a_user_who_blocks_the_owner_may_no_longer_use_their_cameo(store, people, cameo):
     store.set_cameo_permission(people.erin, cameo, "everyone")
     store.block(people.alice, people.erin)
     assert not may_use(store, people.alice, cameo)
@@ -103,7 +103,7 @@ def test_a_deleted_cameo_cannot_be_used_and_a_new_one_can_be_made(store, people,
     assert store.create_cameo(people.erin, {})["id"] != cameo
 
 
-def test_blocking_bars_the_cameo_the_other_way_too(store, people, cameo):
+def test_an_owner_who_blocks_someone_bars_them_from_the_cameo(store, people, cameo):
     """erin (the owner) blocks alice: alice may no longer use erin's cameo, although erin did the blocking."""
     store.set_cameo_permission(people.erin, cameo, "everyone")
     store.block(people.erin, people.alice)
