@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import http.server
+import secrets
 import stat
 import subprocess
 import threading
@@ -28,6 +29,8 @@ from PIL import Image
 from pipeline.content_credentials import (
     AI_GENERATED, CERTIFICATE_FILE, KEY_FILE, ROOT_FILE, ContentCredentials, CredentialsCheck,
 )
+from pipeline.invisible_watermark import InvisibleWatermark
+from pipeline.provenance import Provenance, VideoCheck
 from pipeline.video_io import read_video, write_mp4
 
 GENERATION = {"generator": "Dreamreel", "model": "tiny-t2v", "seed": 1234, "steps": 4, "post_id": 42}
@@ -259,3 +262,41 @@ def test_a_remote_manifest_is_not_fetched(credentials, clip, tmp_path):
         server.shutdown()
     assert check.state == "Missing" and "never fetched" in check.failures[0]
     assert requests == []
+
+
+def test_verify_links_a_post_only_through_proof_from_this_instance(clip, tmp_path):
+    """A manifest anyone can sign ("Valid") claiming one of our post ids leads to no post; the same claim signed here does.
+
+    The impostor copies everything it can: the organisation name "Dreamreel", the generation assertion with
+    post 42, and an invisible watermark carrying 42 under its own key. Only our key or a trusted root proves origin.
+    """
+    here = Provenance.for_instance(tmp_path / "here")
+    impostor = ContentCredentials.for_instance(tmp_path / "impostor")  # its own root, also named "Dreamreel"
+    frames, fps = read_video(clip)
+    their_mark = InvisibleWatermark(secrets.token_bytes(32))
+    marked = their_mark.embed(frames, 42)
+    assert their_mark.detect(marked).payload == 42  # a real watermark carrying 42, just not under our key
+
+    for name, video_frames in (("unmarked.mp4", frames), ("marked-by-them.mp4", marked)):
+        forged = tmp_path / name
+        write_mp4(video_frames, forged, fps, {"dreamreel": '{"generator": "Dreamreel", "post_id": 42}'})
+        impostor.sign(forged, forged, GENERATION)
+        theirs = their_mark.detect(read_video(forged)[0])
+        assert (theirs.payload if theirs else None) == (42 if video_frames is marked else None), name
+        check = here.check(forged)
+        assert (check.credentials.state, check.credentials.signer, check.credentials.generation["post_id"]) == (
+            "Valid", "Dreamreel", 42), name
+        assert check.watermark is None and check.tag["post_id"] == 42, name  # the tag claims it too: anyone can
+        assert check.post_id is None and not check.from_this_instance, name
+
+    ours = tmp_path / "ours.mp4"
+    write_mp4(frames, ours, fps, {})  # no watermark: the signed manifest alone must link it
+    here.sign(ours, GENERATION)
+    check = here.check(ours)
+    assert (check.credentials.state, check.watermark) == ("Trusted", None)
+    assert check.post_id == 42 and check.from_this_instance
+
+    for state in ("Valid", "Invalid", "Missing"):  # a broken or unknown manifest proves nothing either
+        claims = VideoCheck(tag={"generator": "Dreamreel", "post_id": 42}, watermark=None,
+                            credentials=CredentialsCheck(state, ai_generated=True, generation=GENERATION))
+        assert claims.post_id is None and not claims.from_this_instance, state

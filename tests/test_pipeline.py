@@ -18,7 +18,7 @@ from skimage import data
 import tiny_pipelines
 from pipeline import (
     CameoNotAllowed, CameoReference, GenerationCancelled, GenerationRequest, InvalidRequest, IPAdapterSource,
-    ModelUnavailable, generate, load_model, verify,
+    ModelUnavailable, generate, load_model, validate, verify,
 )
 from pipeline.families import family_for
 from pipeline.video_io import probe, read_video
@@ -257,3 +257,56 @@ def test_the_environment_selects_the_model_and_its_memory_savers(tmp_path, monke
     monkeypatch.setenv("DREAMREEL_IP_ADAPTER", "just-a-name")
     with pytest.raises(ModelUnavailable, match="repo or folder,subfolder,file"):
         Settings.from_env().load_model()
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    """The app's default model, as it loads from assets/."""
+    return load_model("embedded", device="cpu")
+
+
+def embedded_request(**overrides) -> GenerationRequest:
+    settings = dict(prompt="a red ball rolls to the left", author_handle="alice", num_frames=16, height=128,
+                    width=128, num_inference_steps=2, guidance_scale=4.0, seed=7)
+    return GenerationRequest(**{**settings, **overrides})
+
+
+def test_the_embedded_models_limits_are_the_ones_its_messages_name(embedded):
+    limits = embedded.limits
+    assert (limits.size, limits.size_multiple, limits.frames, limits.steps, limits.guidance) == (
+        (128, 512), 32, (16, 16), (1, 50), (0.0, 20.0))
+    # The largest of everything is accepted (and checking it computes nothing).
+    assert validate(embedded, embedded_request(height=512, width=512, num_inference_steps=50, guidance_scale=20.0))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(height=544), "Height must be 128 to 512 pixels, a multiple of 32; got 544."),
+    (dict(width=544), "Width must be 128 to 512 pixels, a multiple of 32; got 544."),
+    (dict(height=544, width=128), "Height must be 128 to 512 pixels, a multiple of 32; got 544."),
+    (dict(height=128, width=1024), "Width must be 128 to 512 pixels, a multiple of 32; got 1024."),
+    (dict(num_frames=17), "Frames must be 16 to 16; got 17."),
+    (dict(num_frames=32), "Frames must be 16 to 16; got 32."),
+    (dict(num_inference_steps=51), "Steps must be 1 to 50; got 51."),
+    (dict(guidance_scale=20.5), "Guidance must be 0.0 to 20.0; got 20.5."),
+])
+def test_settings_above_the_embedded_models_maximum_are_refused_before_any_compute(embedded, tmp_path, overrides,
+                                                                                   message):
+    steps = []
+    with pytest.raises(InvalidRequest) as refused:
+        generate(embedded, embedded_request(**overrides), tmp_path, on_progress=lambda *a: steps.append(a))
+    assert str(refused.value) == message
+    assert steps == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(height=1296), "Height must be 16 to 1280 pixels, a multiple of 16; got 1296."),
+    (dict(width=1296), "Width must be 16 to 1280 pixels, a multiple of 16; got 1296."),
+    (dict(num_frames=125), "Frames must be 1 to 121 in steps of 4 from 1; got 125."),
+    (dict(num_inference_steps=101), "Steps must be 1 to 100; got 101."),
+])
+def test_settings_above_a_hub_models_maximum_are_refused_before_any_compute(models, tmp_path, overrides, message):
+    steps = []
+    with pytest.raises(InvalidRequest) as refused:
+        generate(models["wan"], request("wan", **overrides), tmp_path, on_progress=lambda *a: steps.append(a))
+    assert str(refused.value) == message
+    assert steps == [] and list(tmp_path.iterdir()) == []
