@@ -245,8 +245,9 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
     revoke.click(app.revoke, [token], [verdict, permission], api_visibility="private")
     delete_cameo.click(app.delete_cameo, [token], [verdict, cameo_videos], api_visibility="private")
 
+    # always_last: a handle submitted while the tab's own refresh is still running is shown after it, not dropped.
     gr.on([profile_handle.submit, tabs.select, token.change], app.profile, [token, profile_handle],
-          [people, profile_posts], api_visibility="private")
+          [people, profile_posts], api_visibility="private", trigger_mode="always_last")
     for button, action in ((follow, "follow"), (unfollow, "unfollow"), (block, "block"), (unblock, "unblock")):
         button.click(app.relate(action), [token, profile_handle], [people, profile_posts], api_visibility="private")
     report_user.click(app.report_user, [token, profile_handle, user_reason], None, api_visibility="private")

@@ -14,7 +14,8 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -201,10 +202,45 @@ def start_app(data: Path, *, first_start: bool = True, **env: str) -> AppProcess
     return AppProcess(url=url, admin_password=password, invites=invites, data_dir=data, output=lines, process=process)
 
 
+@contextmanager
+def app_running(data: Path, **options) -> Iterator[AppProcess]:
+    """``start_app`` for the length of a block; afterwards its output is kept beside ``data`` as ``<name>.log``."""
+    app = start_app(data, **options)
+    try:
+        yield app
+    finally:
+        if app.process.poll() is None:
+            app.stop()
+        (data.parent / f"{data.name}.log").write_text(app.log())
+
+
 @pytest.fixture(scope="session")
 def running_app(tmp_path_factory):
     """One ``python app.py`` on a fresh data directory, shared by the tests that do not need one of their own."""
-    app = start_app(tmp_path_factory.mktemp("app-data"))
-    yield app
-    app.stop()
-    (app.data_dir.parent / "running-app.log").write_text(app.log())
+    with app_running(tmp_path_factory.mktemp("app-data")) as app:
+        yield app
+
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's chromium: playwright drives it, and never downloads a browser of its own."""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context at desktop size; ``page.dialogs`` lists every alert, confirm or prompt (dismissed)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    yield page
+    context.close()

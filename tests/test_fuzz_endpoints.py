@@ -20,7 +20,7 @@ from gradio_client import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import start_app
+from conftest import app_running
 from feed_store import FeedStore, JournalStorage
 from page_protocol import PageClient, file_data
 
@@ -32,11 +32,8 @@ MODERATION_RECORDS = ("Blocked (",)
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    running = start_app(tmp_path_factory.mktemp("fuzz-app"), DREAMREEL_DAILY_GENERATIONS="4")
-    yield running
-    if running.process.poll() is None:
-        running.stop()
-    (running.data_dir.parent / "fuzz-app.log").write_text(running.log())
+    with app_running(tmp_path_factory.mktemp("fuzz-app"), DREAMREEL_DAILY_GENERATIONS="4") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import REPO, fetch, start_app
+from conftest import REPO, app_running, fetch
 from page_protocol import PageClient, file_data
 
 GENERIC = "went wrong on our side"
@@ -27,10 +27,8 @@ GENERIC = "went wrong on our side"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    running = start_app(tmp_path_factory.mktemp("hostile-app"))
-    yield running
-    running.stop()
-    (running.data_dir.parent / "hostile-app.log").write_text(running.log())
+    with app_running(tmp_path_factory.mktemp("hostile-app")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

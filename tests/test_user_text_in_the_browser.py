@@ -13,13 +13,12 @@ import re
 
 import pytest
 from gradio_client import Client, handle_file
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 import face_clips
-from conftest import start_app
+from conftest import app_running, start_app
 from feed_store import FeedStore
 
-CHROMIUM = "/usr/bin/chromium"
 SVG_LINK = '<svg width="200" height="40"><a href="javascript:alert(7)"><text x="5" y="25">CLICKME</text></a></svg>'
 PAYLOADS = ("<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "<script>alert(1)</script>",
             "javascript:alert(1)", "[x](javascript:alert(1))", SVG_LINK)
@@ -64,11 +63,9 @@ def app(tmp_path_factory):
     first.stop()
     with FeedStore(data / "store") as store:
         store.create_user("mallory", DISPLAY_NAME, external_id="hf:mallory")
-    running = start_app(data, first_start=False)
-    running.admin_password, running.invites = first.admin_password, first.invites
-    yield running
-    running.stop()
-    (data.parent / "xss-app.log").write_text(first.log() + running.log())
+    with app_running(data, first_start=False) as running:
+        running.admin_password, running.invites = first.admin_password, first.invites
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -101,24 +98,6 @@ def planted(app, tmp_path_factory):
     client.predict(alice, handle_file(str(clip)), False, api_name="/create_cameo")
     client.predict(alice, "everyone", None, f"never in swimwear {SVG_LINK}", api_name="/cameo_permission")
     return {"posts": posts, "hidden": hidden, "admin": admin}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    yield page
-    context.close()
 
 
 def sign_in(page, app, handle: str, password: str) -> None:
