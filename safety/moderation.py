@@ -77,13 +77,21 @@ MINOR_TERMS = (
     "child", "children", "kid", "kiddie", "toddler", "baby", "babies", "infant", "minor", "underage", "preteen",
     "pre teen", "tween", "teen", "teenage", "teenager", "schoolgirl", "schoolboy", "school girl", "school boy",
     "school uniform", "boy", "girl", "daughter", "son", "niece", "nephew", "juvenile", "loli", "lolita", "shota",
-    "jailbait", "middle schooler", "high schooler",
+    "jailbait", "middle schooler", "high schooler", "grade schooler", "elementary schooler", "junior high",
+    "kindergartner", "kindergartener", "preschooler", "little one", "youngster", "adolescent", "pubescent",
+    "prepubescent",
 )
-MINOR_AGE_RE = re.compile(r"(?<!\d)(?:[1-9]|1[0-7]) ?(?:years?|yrs?|yo)(?: old)?(?!\w)|(?<!\w)aged? (?:[1-9]|1[0-7])(?!\d)")
+_AGES_IN_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                  "sixteen|seventeen")
+MINOR_AGE_RE = re.compile(
+    r"(?<!\d)(?:[1-9]|1[0-7]) ?(?:years?|yrs?|yo)(?: old)?(?!\w)|(?<!\w)aged? (?:[1-9]|1[0-7])(?!\d)"
+    rf"|(?<!\w)(?:{_AGES_IN_WORDS}) ?(?:years?|yrs?) ?old(?!\w)|(?<!\w)aged (?:{_AGES_IN_WORDS})(?!\w)"
+    r"|(?<!\w)(?:first|second|third|fourth|fifth|sixth|seventh|eighth|[1-8](?:st|nd|rd|th)) graders?(?!\w)")
+"""A written age under 18, in digits or words ("12 yo", "a twelve-year-old", "aged nine"), or a school grade."""
 SUGGESTIVE_TERMS = (
     "sex", "sexy", "sexual*", "sexualis*", "sexualiz*", "naked", "nude", "nudity", "undress*", "stripping",
     "seducti*", "seductive*", "lingerie", "in underwear", "panties", "thong", "provocative*", "sensual*", "lewd",
-    "aroused", "arousing", "fetish*", "kinky",
+    "aroused", "arousing", "fetish*", "kinky", "suggestive*",
 )
 """Terms that are not always sexual alone ("a nude lipstick") but always are next to a minor term."""
 

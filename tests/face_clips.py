@@ -15,6 +15,7 @@ points their nose toward the image's right, which is a positive yaw
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -75,6 +76,20 @@ def two_faces_frame(size: tuple[int, int] = SIZE) -> np.ndarray:
     return _compose([(_turned_face("astronaut", 0, side), w // 4), (_turned_face("grace", 0, side), 3 * w // 4)], size)
 
 
+def visited_turn_frames(photo: str, visitor: str, yaws: Sequence[float], visiting: Sequence[bool],
+                        size: tuple[int, int] = SIZE) -> np.ndarray:
+    """``photo`` turning on the image's right half; ``visitor`` faces the camera on the left half where ``visiting``.
+
+    Both faces have the size they have in :func:`two_faces_frame`, so a frame
+    with the visitor in it is that frame with one of the two people turning.
+    """
+    w, h = size
+    side = min(w // 2, h) * 15 // 16
+    return np.stack([_compose([(_turned_face(photo, round(yaw), side), 3 * w // 4)]
+                              + ([(_turned_face(visitor, 0, side), w // 4)] if here else []), size)
+                     for yaw, here in zip(yaws, visiting, strict=True)])
+
+
 def landscape_frame(size: tuple[int, int] = SIZE) -> np.ndarray:
     """A scene without a face (scikit-image's coffee cup)."""
     return np.asarray(Image.fromarray(data.coffee()).resize(size, Image.Resampling.BILINEAR))
@@ -89,6 +104,18 @@ def blur(frames: np.ndarray, sigma: float = 4.0) -> np.ndarray:
     return ndi.gaussian_filter(frames, sigma=(0, sigma, sigma, 0))
 
 
+def lower_quality(frames: np.ndarray, quality: int = 15, scale: float = 0.5) -> np.ndarray:
+    """A cheap camera or a re-upload: each frame shrunk by ``scale``, JPEG-compressed at ``quality``, scaled back."""
+    out = []
+    for frame in frames:
+        image = Image.fromarray(frame)
+        small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
+        encoded = io.BytesIO()
+        small.save(encoded, "JPEG", quality=quality)
+        out.append(np.asarray(Image.open(encoded).convert("RGB").resize(image.size, Image.Resampling.BILINEAR)))
+    return np.stack(out)
+
+
 def with_noise(frame: np.ndarray, count: int, sigma: float = 2.0, seed: int = 0) -> np.ndarray:
     """``count`` copies of one frame with sensor-like noise: a photo held still in front of a camera."""
     rng = np.random.default_rng(seed)
@@ -100,6 +127,21 @@ def turn_clip(path: Path, photo: str = "grace", order: Sequence[str] = ("left", 
               seconds: float = 4, fps: int = 15) -> Path:
     """A live-looking enrolment clip: the person turns one way, back, the other way, back."""
     return _write(path, _turn(photo, order, seconds, fps), fps)
+
+
+def visited_turn_clip(path: Path, photo: str = "grace", visitor: str = "astronaut",
+                      order: Sequence[str] = ("left", "right"), visit: tuple[float, float] = (1 / 3, 2 / 3),
+                      seconds: float = 4, fps: int = 15) -> Path:
+    """A live turn, with a second person in view for part of it: from ``visit[0]`` to ``visit[1]`` of the clip."""
+    count = round(seconds * fps)
+    visiting = [visit[0] <= i / count < visit[1] for i in range(count)]
+    return _write(path, visited_turn_frames(photo, visitor, turn_yaws(order, count), visiting), fps)
+
+
+def lower_quality_clip(path: Path, photo: str = "grace", order: Sequence[str] = ("left", "right"), quality: int = 15,
+                       scale: float = 0.5, seconds: float = 4, fps: int = 15) -> Path:
+    """The turn of :func:`turn_clip`, recorded worse: every frame through :func:`lower_quality`."""
+    return _write(path, lower_quality(_turn(photo, order, seconds, fps), quality, scale), fps)
 
 
 def static_clip(path: Path, photo: str = "grace", seconds: float = 4, fps: int = 15) -> Path:

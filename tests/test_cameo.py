@@ -13,10 +13,11 @@ import pytest
 from PIL import Image
 
 import face_clips
-from cameo import CameoRejected, Cameos, Challenge, FaceDetector, default_embedder
+from cameo import CameoRejected, Cameos, Challenge, Embedding, FaceDetector, default_embedder
 from feed_store import FeedStore, NotFound
 from feed_store.media import MediaFolder
 from pipeline import CameoNotAllowed
+from pipeline.video_io import read_video
 
 LEFT_FIRST = Challenge("left")
 
@@ -64,13 +65,20 @@ def test_a_live_turning_face_becomes_a_cameo(app, clips):
     assert cameo["quality"]["yaw_min"] < -15 < 15 < cameo["quality"]["yaw_max"]
     crops = [Image.open(media.path(name)) for name in cameo["crops"]]
     assert len(crops) == 3 and all(c.size == (160, 160) for c in crops)
-    # The crops are of the same person the cameo records.
-    detector, embedder = cameos.detector, cameos.embedder
-    crop = np.asarray(crops[0].convert("RGB"))
-    face = detector.detect([crop])[0][0]
     reference = cameos.reference(cameo["id"])
-    assert embedder.same_person(embedder.embed(crop, face), embedder.embed(crop, face))
     assert reference.handle == "alice" and len(reference.face_crops) == 3
+    # Generation gets the crops and the embedding from the stored files and record: each crop, embedded afresh,
+    # is the person the stored embedding records (Grace Hopper), and is not someone else (the astronaut).
+    detector, embedder = cameos.detector, cameos.embedder
+    recorded = Embedding(reference.embedding, reference.embedding_backend)
+    astronaut = face_clips.photo("astronaut")
+    someone_else = embedder.embed(astronaut, detector.detect([astronaut])[0][0])
+    for crop in reference.face_crops:
+        pixels = np.asarray(crop)
+        (face,) = detector.detect([pixels])[0]
+        seen = embedder.embed(pixels, face)
+        assert embedder.same_person(seen, recorded), embedder.distance(seen, recorded)
+        assert not embedder.same_person(seen, someone_else), embedder.distance(seen, someone_else)
     assert cameo["recording"] is None and not list(media.root.rglob("*.mp4"))  # the raw clip is not kept
 
 
@@ -96,6 +104,23 @@ def test_a_clip_that_is_not_one_live_person_is_refused_and_nothing_is_kept(app, 
     with pytest.raises(CameoRejected, match=advice) as refused:
         cameos.create(users["alice"], clips[clip], challenge)
     assert refused.value.reason == reason
+    assert store.all_cameos() == [] and media_files(media) == []
+
+
+def test_a_second_person_in_part_of_the_clip_gets_the_record_yourself_alone_advice(app, tmp_path):
+    """A good head turn, but someone else is in view for its middle third: whose likeness would the cameo be?
+
+    Not the whole clip (the two-faces case above), and more than a stray frame:
+    the person is told to record alone, not that their face was not seen.
+    """
+    cameos, store, media, users = app
+    clip = face_clips.visited_turn_clip(tmp_path / "visited.mp4", "grace", "astronaut", visit=(1 / 3, 2 / 3))
+    frames, _ = read_video(clip)
+    faces_in_view = [len(f) for f in cameos.detector.detect([frames[0], frames[len(frames) // 2], frames[-1]])]
+    assert faces_in_view == [1, 2, 1]  # alone at the start and the end, two in the middle
+    with pytest.raises(CameoRejected, match="Record yourself alone") as refused:
+        cameos.create(users["alice"], clip, LEFT_FIRST)
+    assert refused.value.reason == "several_faces"
     assert store.all_cameos() == [] and media_files(media) == []
 
 
@@ -136,6 +161,27 @@ def test_a_face_that_is_already_someones_cameo_is_refused(app, clips):
         cameos.create(users["bob"], clips["grace"], LEFT_FIRST)
     assert refused.value.reason == "impersonation"
     assert cameos.create(users["bob"], clips["astronaut"], LEFT_FIRST)["owner_id"] == users["bob"]
+
+
+def test_a_worse_recording_of_someones_cameo_face_is_still_refused(app, clips, tmp_path):
+    """Impersonation does not need the owner's own file: a re-filmed or re-uploaded copy is lower quality.
+
+    Every frame of the same turn shrunk to half size, JPEG-compressed at
+    quality 15 and scaled back still passes the quality gates, and its face
+    embedding has moved well away from the original's (an exact-copy check
+    would miss it). It is still the same person, so it is still refused.
+    """
+    cameos, store, media, users = app
+    alices = cameos.create(users["alice"], clips["grace"], LEFT_FIRST)
+    worse = face_clips.lower_quality_clip(tmp_path / "worse.mp4", "grace", ("left", "right"), quality=15, scale=0.5)
+    original, copy = read_video(clips["grace"])[0][0], read_video(worse)[0][0]
+    (face,), (copied_face,) = cameos.detector.detect([original, copy])
+    moved = cameos.embedder.distance(cameos.embedder.embed(original, face), cameos.embedder.embed(copy, copied_face))
+    assert moved > 0.15, moved  # not a near-duplicate of the enrolled clip
+    with pytest.raises(CameoRejected, match="already belongs to another person") as refused:
+        cameos.create(users["bob"], worse, LEFT_FIRST)
+    assert refused.value.reason == "impersonation"
+    assert [c["id"] for c in store.all_cameos()] == [alices["id"]] and store.cameo_of(users["bob"]) is None
 
 
 def test_casting_checks_permission_before_any_compute(app, clips):

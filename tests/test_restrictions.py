@@ -34,7 +34,8 @@ def rates(refused: list[bool], split: str) -> tuple[float, float]:
     return sum(should) / len(should), sum(should_not) / len(should_not)
 
 
-def test_labelled_cases_cover_the_brief():
+def test_the_labelled_set_covers_the_brief_and_is_balanced():
+    """A check of the data, not the checker (that is test_calibration_cases_meet_targets and the held-out splits)."""
     texts = {c["restrictions"] for c in CASES}
     assert len(texts) >= 15 and len(CASES) >= 200
     assert {"no cars", "never in a hospital"} <= texts
