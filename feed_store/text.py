@@ -31,9 +31,9 @@ def _kept(char: str, multiline: bool) -> bool:
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
     """``value`` without control characters (a newline kept when ``multiline``), trimmed."""
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     if not multiline:
-        text = text.replace("\n", " ").replace("\t", " ")
+        text = re.sub(r"\n+", " ", text)
     text = "".join(c for c in text if _kept(c, multiline))
     if multiline:
         text = re.sub(r"\n{3,}", "\n\n", text)
