@@ -113,7 +113,8 @@ PROVENANCE_TESTS = some(PIPELINE, "test_generate_writes_a_playable_mp4_thumbnail
                         "test_remix_through_generate_reads_the_source_file_and_records_the_parent") + some(
     SAFETY, "test_every_video_carries_its_post_id_and_signed_credentials_and_remixes_name_their_parent",
     "test_verify_finds_the_post_after_a_reencode_and_a_downscale_and_not_in_foreign_videos") + some(
-    "tests/test_content_credentials.py", "test_verify_links_a_post_only_through_proof_from_this_instance")
+    "tests/test_content_credentials.py", "test_verify_links_a_post_only_through_proof_from_this_instance") + some(
+    SAFETY, "test_verify_says_what_is_wrong_with_a_file_that_is_not_a_video")
 CREATE_TESTS = some(STUDIO, "test_signed_out_visitors_can_only_watch",
                     "test_drafts_stay_private_until_published_and_remixes_link_back",
                     "test_a_failed_generation_leaves_no_post_and_no_file",

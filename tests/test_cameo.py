@@ -149,7 +149,7 @@ def test_an_oversize_upload_is_refused_before_it_is_read(app, tmp_path):
     cameos, store, media, users = app
     big = tmp_path / "big.mp4"
     with open(big, "wb") as f:
-        f.truncate(51 * 1024 * 1024)
+        f.truncate(50 * 1024 * 1024 + 1)  # one byte over the limit
     with pytest.raises(CameoRejected, match="over 50 MB"):
         cameos.create(users["alice"], big, LEFT_FIRST)
 
@@ -226,3 +226,10 @@ def test_deleting_a_cameo_erases_every_trace(app, clips):
     assert b"embedding" not in on_disk  # not in the snapshot, and the journal no longer holds it either
     # Once erased the same face may be enrolled again, by its owner.
     assert cameos.create(users["alice"], clips["grace"], LEFT_FIRST)["id"] != cameo["id"]
+
+
+@pytest.mark.parametrize("first, then", [("left", "right"), ("right", "left")])
+def test_the_instructions_name_the_turns_in_the_order_the_check_wants(first, then):
+    text = Challenge(first).instructions
+    assert text.index(f"to your {first}") < text.index(f"to your {then}")
+    assert "camera" in text

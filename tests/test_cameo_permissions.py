@@ -131,3 +131,10 @@ def test_who_may_delete_a_video_with_a_cameo_in_it(store, people, cameo):
         store.delete_post(deleter, post)
         with pytest.raises(NotFound):
             store.get_post(None, post)
+
+
+def test_an_owner_can_clear_their_restrictions(store, people, cameo):
+    store.set_cameo_permission(people.erin, cameo, "everyone", restrictions="no political content")
+    assert store.get_cameo(cameo)["restrictions"] == "no political content"
+    store.set_cameo_permission(people.erin, cameo, "everyone", restrictions="")
+    assert store.get_cameo(cameo)["restrictions"] == ""

@@ -568,3 +568,13 @@ def test_every_admin_only_action_refuses_a_non_admin(store, people, clock):
     assert disk_state(store.directory) == before
     assert not store.is_suspended(people.erin) and store.get_post(None, post)["deleted_at"] is None
     assert len(store.open_reports(admin)) == 3
+
+
+def test_drafts_are_listed_newest_first_and_only_to_their_author(store, people, clock):
+    made = []
+    for n in range(4):
+        made.append(store.create_post(people.bob, f"draft {n}")["id"])
+        clock.advance(60)
+    store.publish(people.bob, made[1], "public")
+    assert [d["id"] for d in store.drafts(people.bob)] == [made[3], made[2], made[0]]
+    assert store.drafts(people.alice) == []

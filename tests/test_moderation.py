@@ -200,3 +200,10 @@ def test_training_refuses_prompts_that_overlap_the_labelled_set() -> None:
     shipped = [json.loads(line)["text"] for line in train.TRAIN.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert train.overlaps(shipped, rows) == []
     assert train.overlaps(["A knife, cutting the bread!"], rows) == [("A knife, cutting the bread!", "a knife cutting bread")]
+
+
+@pytest.mark.parametrize("scene", ["{} at an election rally", "{} shouting at a crowd", "{} dancing at a wedding"])
+def test_who_is_mentioned_does_not_sway_the_verdict(moderator: Moderator, scene: str) -> None:
+    """Every @handle reads as the same @someone: "@alice at a rally" and "@bob at a rally" get one verdict."""
+    verdicts = [moderator.check_prompt(scene.format(h)) for h in ("@alice", "@bob", "@x_9_lambda", "@mohammed")]
+    assert all(v.scores == verdicts[0].scores and v.blocked == verdicts[0].blocked for v in verdicts)

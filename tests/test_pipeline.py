@@ -310,3 +310,17 @@ def test_settings_above_a_hub_models_maximum_are_refused_before_any_compute(mode
         generate(models["wan"], request("wan", **overrides), tmp_path, on_progress=lambda *a: steps.append(a))
     assert str(refused.value) == message
     assert steps == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_negative_prompt_may_be_as_long_as_a_prompt_and_no_longer(embedded):
+    assert validate(embedded, embedded_request(negative_prompt="n" * 500))
+    with pytest.raises(InvalidRequest, match="at most 500 characters"):
+        validate(embedded, embedded_request(negative_prompt="n" * 501))
+
+
+@pytest.mark.parametrize("strength", [0.0, -0.2, 1.01, 2.0])
+def test_a_remix_strength_outside_zero_to_one_is_refused(embedded, tmp_path, strength):
+    source = tmp_path / "source.mp4"
+    source.write_bytes(b"never read: the strength is refused first")
+    with pytest.raises(InvalidRequest, match="Remix strength must be above 0 and at most 1"):
+        validate(embedded, embedded_request(source_video=source, strength=strength))

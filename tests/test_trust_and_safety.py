@@ -215,3 +215,17 @@ def test_verify_finds_the_post_after_a_reencode_and_a_downscale_and_not_in_forei
     (world.tmp / "notes.mp4").write_text("not a video")
     with pytest.raises(InvalidInput, match="cannot be read as a video"):
         studio.verify(bob, world.tmp / "notes.mp4")
+
+
+def test_verify_says_what_is_wrong_with_a_file_that_is_not_a_video(world):
+    studio, bob = world.studio, world.users["bob"]
+    empty = world.tmp / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidInput, match=r"Upload a video file \(MP4\) to check"):
+        studio.verify(bob, empty)
+    with pytest.raises(InvalidInput, match=r"Upload a video file \(MP4\) to check"):
+        studio.verify(None, world.tmp / "missing.mp4")
+    one_byte = world.tmp / "one-byte.mp4"
+    one_byte.write_bytes(b"x")
+    with pytest.raises(InvalidInput, match="cannot be read as a video"):
+        studio.verify(bob, one_byte)
