@@ -128,7 +128,7 @@ def test_prompts_comments_and_lineage_show_as_text(page, app, planted, who):
     open_tab(page, "Feed")
     page.get_by_role("radio", name="Latest").check()
     page.locator(".dr-card").nth(len(PAYLOADS) - 1).wait_for(timeout=30_000)
-    page.get_by_text("CLICKME").first.wait_for(timeout=30_000)
+    page.get_by_text("CLICKME").locator("visible=true").first.wait_for(timeout=30_000)
     assert_inert(page, f"the feed as {who}", *PAYLOADS)
     hidden = page.locator(f'.dr-card[data-post="{planted["hidden"]["id"]}"]')
     if who == "alice":  # a hidden prompt: its author alone reads it
@@ -145,7 +145,7 @@ def test_prompts_comments_and_lineage_show_as_text(page, app, planted, who):
     page.keyboard.press("Escape")
 
     first.get_by_role("button", name="Remix").click()
-    page.locator(".dr-lineage").first.wait_for(timeout=30_000)
+    page.locator(".dr-lineage").locator("visible=true").first.wait_for(timeout=30_000)
     expect(page.get_by_label("New prompt")).to_have_value(re.compile(re.escape(PAYLOADS[0]) + "$"), timeout=30_000)
     assert_inert(page, f"the remix tab as {who}")
 
@@ -237,11 +237,11 @@ def test_sign_out_survives_a_reload_and_the_old_token_is_dead(page, app, planted
     page.get_by_text("Signed in as @bob").wait_for(timeout=20_000)
     open_tab(page, "Account")
     page.get_by_role("button", name="Sign out", exact=True).click()
-    page.get_by_text("Signed out").first.wait_for(timeout=20_000)
+    page.get_by_text("Signed out").locator("visible=true").first.wait_for(timeout=20_000)
     page.reload()
-    page.get_by_text("Signed out").first.wait_for(timeout=20_000)
+    page.get_by_text("Signed out").locator("visible=true").first.wait_for(timeout=20_000)
     # Putting the old saved value back does not sign anyone in: the session itself has ended.
     page.evaluate("([k, v]) => localStorage.setItem(k, v)", token)
     page.reload()
-    page.get_by_text("Signed out").first.wait_for(timeout=20_000)
+    page.get_by_text("Signed out").locator("visible=true").first.wait_for(timeout=20_000)
     assert not re.search("Signed in as", page.content())
