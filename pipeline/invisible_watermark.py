@@ -26,12 +26,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import numbers
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .secret_file import read_or_create_secret
 
 PAYLOAD_BITS = 32
 CHECK_BITS = 16
@@ -89,23 +89,7 @@ class InvisibleWatermark:
     @classmethod
     def from_key_file(cls, path: Path) -> InvisibleWatermark:
         """Reads the instance's secret key; on first use creates it (32 random bytes, file mode 0600, written atomically)."""
-        path = Path(path)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(secrets.token_bytes(KEY_BYTES))
-                    f.flush()
-                    os.fsync(f.fileno())
-                try:
-                    os.link(tmp, path)  # never replaces a key another process wrote first
-                except FileExistsError:
-                    pass
-            finally:
-                tmp.unlink(missing_ok=True)
-        return cls(path.read_bytes())
+        return cls(read_or_create_secret(path, KEY_BYTES))
 
     def embed(self, frames: np.ndarray, payload: int) -> np.ndarray:
         """uint8 (F,H,W,3) in, same shape out; payload 0 <= payload < 2**32 else ValueError."""

@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from feed_store import FeedStore, InvalidInput, PermissionDenied
+from pipeline.secret_file import read_or_create_secret
 
 SESSION_DAYS = 30
 MIN_PASSWORD = 8
@@ -50,7 +51,7 @@ class Accounts:
 
     def __init__(self, store: FeedStore, secret_path: Path, clock=time.time) -> None:
         self.store = store
-        self._secret = _load_or_create_secret(secret_path)
+        self._secret = read_or_create_secret(secret_path)
         self._clock = clock
         self._lock = threading.Lock()
         self._sign_ups: dict[str, list[float]] = {}
@@ -188,18 +189,6 @@ def _verify(stored: str, password: str) -> bool:
 
 def _needs_rehash(stored: str) -> bool:
     return stored.startswith("$2") or _hasher.check_needs_rehash(stored)
-
-
-def _load_or_create_secret(path: Path) -> bytes:
-    """The instance's signing secret, made once (readable by its owner only)."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(secrets.token_bytes(32))
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return path.read_bytes()
 
 
 def _free_handle(store: FeedStore, username: str) -> str:

@@ -312,3 +312,22 @@ def test_every_moderation_action_refuses_everyone_but_an_admin(world):
     assert studio.post(bob, post["id"])[0].post["deleted_at"] is None and not store.is_suspended(alice)
     admin = accounts.user_for(accounts.sign_in("admin", first.admin_password))
     assert {r["id"] for r in studio.moderation_queue(admin)} == {report["id"], account_report["id"]}
+
+
+def test_the_instance_secret_is_made_once_and_readable_by_its_owner_only(tmp_path):
+    import os
+    import stat
+    import threading
+
+    from pipeline.secret_file import read_or_create_secret
+
+    path = tmp_path / "keys" / "secret.key"
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(read_or_create_secret(path))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1 and len(results[0]) == 32  # racing first starts agree on one key
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert read_or_create_secret(path) == results[0] and list(path.parent.iterdir()) == [path]  # no temp left
