@@ -55,7 +55,7 @@ def sign_out(session: str | None):
 @user_facing
 def sign_out_everywhere(session: str | None):
     ended = accounts.sign_out_everywhere(session)
-    notice(f"Signed out of {ended} sessions, on every device.")
+    notice(f"Signed out of {ended} session{'' if ended == 1 else 's'}, on every device.")
     return None, None, app.whoami(None)
 
 

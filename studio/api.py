@@ -61,7 +61,7 @@ def register(app: App) -> None:
     def sign_out_everywhere(session: str) -> str:
         """End every session of yours, on every device (this one included)."""
         ended = accounts.sign_out_everywhere(session)
-        return f"signed out of {ended} sessions"
+        return f"signed out of {ended} session{'' if ended == 1 else 's'}"
 
     @endpoint
     def feed(session: str, which: str = "For you", cursor: str = "") -> dict:
