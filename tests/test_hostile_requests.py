@@ -233,7 +233,7 @@ def test_a_long_password_signs_in_and_a_wrong_long_one_is_just_wrong(client, peo
     refused(client, "Wrong handle or password", "carol", password * 20, api_name="/sign_in")
 
 
-def test_signing_out_ends_the_token_for_the_api_too(client, app):
+def test_signing_out_ends_the_token_for_the_api_too(client, app, people):
     token = client.predict("alice", "alice has a long password", api_name="/sign_in")
     other = client.predict("alice", "alice has a long password", api_name="/sign_in")
     assert client.predict(token, api_name="/drafts") is not None
