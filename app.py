@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio import FEEDS, App, api, views
-from studio.handlers import REPORT_REASONS
-from studio.inputs import UPLOAD_CACHE_SECONDS
-from studio.views import notice, user_facing
+from vocabulary import CLIP_RULE, FEEDS, REPORT_REASONS
+from web import App, api, views
+from web.inputs import UPLOAD_CACHE_SECONDS
+from web.views import notice, user_facing
 
 app = App.from_env()
 studio, accounts = app.studio, app.accounts
@@ -69,7 +69,7 @@ def publish_row(label: str):
     return draft_id, visibility, hide_prompt, publish, gr.Markdown()
 
 
-# Gradio keeps uploads in its cache only this long; handlers read private copies (studio/inputs.py).
+# Gradio keeps uploads in its cache only this long; handlers read private copies (web/inputs.py).
 with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CACHE_SECONDS)) as demo:
     api.register(app)  # first, so the endpoints keep their plain names
     token = gr.State(None)
@@ -120,7 +120,7 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
 
         with gr.Tab("Cameo", id="cameo"):
             instructions = gr.Markdown()
-            recording = gr.Video(label="Record or upload a 2-30 s clip", sources=["webcam", "upload"])
+            recording = gr.Video(label=f"Record or upload a clip of {CLIP_RULE}", sources=["webcam", "upload"])
             keep = gr.Checkbox(label="Keep my recording (otherwise only face crops are kept)")
             record = gr.Button("Make my cameo", variant="primary")
             verdict = gr.Markdown()

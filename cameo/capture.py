@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.video_io import VideoError, probe, read_video
+from vocabulary import CLIP_MAX_MB, CLIP_RULE, CLIP_SECONDS
 
 from .embedding import Embedding, FaceEmbedder, mean_embedding
 from .faces import MAX_LUMA, MIN_FACE_PX, MIN_LUMA, MIN_SHARPNESS, Face, FaceDetector, aligned_crop, face_quality
 
-MIN_SECONDS, MAX_SECONDS = 2.0, 30.0
-MAX_BYTES = 50 * 1024 * 1024
+MIN_SECONDS, MAX_SECONDS = (float(s) for s in CLIP_SECONDS)
+MAX_BYTES = CLIP_MAX_MB * 1024 * 1024
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov")
 SAMPLE_FPS = 6.0
 MAX_SAMPLES = 48
@@ -88,13 +89,13 @@ def _sample(path: Path) -> np.ndarray:
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise CameoRejected("format", "Upload a video: an MP4, WebM or MOV recording of yourself.")
     if path.stat().st_size > MAX_BYTES:
-        raise CameoRejected("too_big", "That file is over 50 MB. Record a shorter clip (2 to 30 seconds).")
+        raise CameoRejected("too_big", f"That file is over {CLIP_MAX_MB} MB. Record a shorter clip ({CLIP_RULE}).")
     try:
         info = probe(path)
         if not info.duration_s or info.duration_s < MIN_SECONDS:
-            raise CameoRejected("too_short", "The clip is too short. Record 2 to 30 seconds.")
+            raise CameoRejected("too_short", f"The clip is too short. Record {CLIP_RULE}.")
         if info.duration_s > MAX_SECONDS:
-            raise CameoRejected("too_long", "The clip is too long. Record 2 to 30 seconds.")
+            raise CameoRejected("too_long", f"The clip is too long. Record {CLIP_RULE}.")
         height = round(info.height * ANALYSIS_WIDTH / info.width / 2) * 2
         frames, fps = read_video(path, size=(ANALYSIS_WIDTH, height))
     except VideoError:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import re
 import secrets
 import threading
 import time
@@ -30,6 +29,8 @@ import numpy as np
 from tinydb import TinyDB
 from tinydb.table import Document
 
+from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE, MAX_TEXT
+
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, Likers, PostColumns, pair_key
 from .journal import JournalTable
@@ -37,13 +38,11 @@ from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
 )
 from .schema import META_TABLE, open_storage
-from .text import MAX_TEXT, checked_text
+from .text import checked_text
 
-HANDLE_RE = re.compile(r"[a-z0-9_]{3,30}")
 MAX_PAGE = 100
 VISIBILITIES = tuple(VISIBILITY_CODES)
 REPORT_KINDS = ("post", "comment", "user")
-CAMEO_PERMISSIONS = ("only_me", "approved", "mutuals", "everyone")
 RESERVED_IDS = 2
 """The ``_meta`` document that remembers the last post id handed out by :meth:`FeedStore.reserve_post_id`."""
 
@@ -385,7 +384,7 @@ class FeedStore:
         """Register a user. An ``invite_code``, when given, must be unused and is spent."""
         handle = handle.strip().lstrip("@").lower() if isinstance(handle, str) else ""
         if not HANDLE_RE.fullmatch(handle):
-            raise InvalidInput("A handle is 3 to 30 characters: lowercase letters, digits and _.")
+            raise InvalidInput(f"A handle is {HANDLE_RULE}.")
         if handle in self._handles:
             raise Conflict(f"@{handle} is taken; choose another handle.")
         if external_id is not None and external_id in self._external_ids:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from vocabulary import MAX_TEXT
+
 from .errors import InvalidInput
 
-MAX_TEXT = 500
-"""The longest prompt, comment, report reason or restriction, in characters."""
 
 _REORDERING = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-MAX_PROMPT = 500
+from vocabulary import HANDLE_PATTERN, MAX_TEXT, MENTION_RE
+
+MAX_PROMPT = MAX_TEXT
 MAX_CAMEOS = 3
-HANDLE_PATTERN = r"[a-z0-9_]{3,30}"
-MENTION_RE = re.compile(rf"@({HANDLE_PATTERN})\b", re.IGNORECASE)
 
 
 class GenerationError(Exception):

@@ -143,7 +143,7 @@ TARGETS: tuple[Target, ...] = (
     Target("admin checks", STORE, ADMIN_TESTS,
            ("_is_admin", "_require_admin", "open_reports", "_target", "resolve_report", "_suspend", "record_refusal",
             "refusals", "moderation_log", "report", "delete_comment")),
-    Target("escaping", "studio/views.py", ("tests/test_views.py",),
+    Target("escaping", "web/views.py", ("tests/test_views.py",),
            ("html_text", "markdown_text", "error", "notice", "card_html", "comments_html", "lineage_html",
             "people_html", "report_html", "refusals_html", "moderation_log_html", "verify_html")),
     Target("cameo checks", "cameo/capture.py", ("tests/test_cameo.py",)),
@@ -154,7 +154,7 @@ TARGETS: tuple[Target, ...] = (
     Target("generation limits", "pipeline/generation.py", (PIPELINE,), ("validate",)),
     Target("generation limits", "studio/service.py", CREATE_TESTS,
            ("_check_daily_limit", "Studio.create", "_refuse_if_harmful", "_check_restrictions")),
-    Target("request inputs", "studio/inputs.py", ("tests/test_inputs.py",)),
+    Target("request inputs", "web/inputs.py", ("tests/test_inputs.py",)),
     Target("request inputs", "feed_store/text.py", ("tests/test_inputs.py", *FEED_TESTS)),
 )
 AREAS = tuple(dict.fromkeys(t.area for t in TARGETS))

@@ -1,7 +1,6 @@
-"""The app's use cases and page wiring: accounts and sessions, what each user action does, how it is shown."""
+"""The app's use cases, free of Gradio: accounts and sessions, and what each user action does."""
 
 from .accounts import Accounts, FirstStart
-from .handlers import App
 from .service import FEEDS, Card, SignInRequired, Studio
 
-__all__ = ["Accounts", "App", "Card", "FEEDS", "FirstStart", "SignInRequired", "Studio"]
+__all__ = ["Accounts", "Card", "FEEDS", "FirstStart", "SignInRequired", "Studio"]

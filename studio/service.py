@@ -23,15 +23,14 @@ from feed_store import FeedPage, FeedStore, InvalidInput, NotFound, PermissionDe
 from feed_store.media import MediaFolder
 from feed_store.text import checked_text
 from pipeline.request import CameoNotAllowed, GenerationRequest
+from vocabulary import FEEDS, MAX_UPLOAD_MB
 
-from .inputs import MAX_UPLOAD_MB
 
 if TYPE_CHECKING:
     from pipeline.provenance import Provenance, VideoCheck
     from safety.moderation import Moderator, Verdict
     from safety.restrictions import RestrictionChecker
 
-FEEDS = ("For you", "Following", "Latest")
 DAY = 24 * 3600.0
 PAGE_SIZE = 8
 Doc = dict[str, Any]

@@ -359,13 +359,13 @@ def _no_setup(s, w):
 
 BAD_INPUT = [
     # (case id, error, message pattern, call[, a valid call that sets the scene first])
-    ("empty handle", InvalidInput, "handle is 3 to 30 characters", lambda s, w: s.create_user("")),
-    ("no handle", InvalidInput, "handle is 3 to 30 characters", lambda s, w: s.create_user(None)),
-    ("short handle", InvalidInput, "handle is 3 to 30 characters", lambda s, w: s.create_user("ab")),
-    ("long handle", InvalidInput, "handle is 3 to 30 characters", lambda s, w: s.create_user("a" * 31)),
-    ("handle with space", InvalidInput, "lowercase letters, digits and _", lambda s, w: s.create_user("bob smith")),
-    ("handle with dash", InvalidInput, "lowercase letters, digits and _", lambda s, w: s.create_user("bob-smith")),
-    ("handle with accent", InvalidInput, "lowercase letters, digits and _", lambda s, w: s.create_user("émile")),
+    ("empty handle", InvalidInput, "handle is 3 to 30 lowercase letters", lambda s, w: s.create_user("")),
+    ("no handle", InvalidInput, "handle is 3 to 30 lowercase letters", lambda s, w: s.create_user(None)),
+    ("short handle", InvalidInput, "handle is 3 to 30 lowercase letters", lambda s, w: s.create_user("ab")),
+    ("long handle", InvalidInput, "handle is 3 to 30 lowercase letters", lambda s, w: s.create_user("a" * 31)),
+    ("handle with space", InvalidInput, "lowercase letters, digits or underscores", lambda s, w: s.create_user("bob smith")),
+    ("handle with dash", InvalidInput, "lowercase letters, digits or underscores", lambda s, w: s.create_user("bob-smith")),
+    ("handle with accent", InvalidInput, "lowercase letters, digits or underscores", lambda s, w: s.create_user("émile")),
     ("handle taken", Conflict, "@bob is taken", lambda s, w: s.create_user("Bob")),
     ("duplicate like", Conflict, "already like", lambda s, w: s.like(w.alice, w.liked)),
     ("duplicate follow", Conflict, "already follow", lambda s, w: s.follow(w.alice, w.bob)),

@@ -1,4 +1,4 @@
-"""What requests hand in, checked on its own: ids, numbers, uploaded files (studio/inputs.py) and the text people
+"""What requests hand in, checked on its own: ids, numbers, uploaded files (web/inputs.py) and the text people
 write (feed_store/text.py). The same rules are attacked through the running app in test_hostile_requests.py;
 these tests pin each rule down without starting it.
 """
@@ -12,7 +12,7 @@ import pytest
 
 from feed_store import InvalidInput
 from feed_store.text import MAX_TEXT, checked_text, clean_text
-from studio.inputs import optional_whole_number, real_number, received_upload, upload_path, whole_number
+from web.inputs import optional_whole_number, real_number, received_upload, upload_path, whole_number
 
 
 @pytest.mark.parametrize("value, expected", [(3, 3), (3.0, 3), ("3", 3), (" 12 ", 12), (-2, -2), ("-2", -2),

@@ -15,7 +15,7 @@ from feed_store.media import MediaFolder
 from pipeline import InvalidRequest, load_model
 from pipeline.provenance import Provenance
 from studio import Accounts, SignInRequired, Studio
-from studio.views import card_html, comments_html
+from web.views import card_html, comments_html
 
 HOUR = 3600
 

@@ -168,7 +168,7 @@ def test_a_handle_typed_as_markup_is_refused_as_text(page, app, planted):
         page.get_by_label("Choose a password").fill("a long enough password")
         page.get_by_label("Invite code").fill(app.invites[2])
         page.get_by_role("button", name="Sign up").click()
-        toast(page, "A handle is 3 to 30 characters")
+        toast(page, "A handle is 3 to 30 lowercase letters")
         assert_inert(page, f"sign-up with the handle {payload}")
 
 

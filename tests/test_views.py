@@ -1,4 +1,4 @@
-"""Every string a user controls reads as text in the page, in every view of ``studio.views`` (no browser needed).
+"""Every string a user controls reads as text in the page, in every view of ``web.views`` (no browser needed).
 
 The inputs are the real shapes: posts, comments, reports, refusals, the moderation log and profiles as a real
 FeedStore and :class:`~studio.service.Studio` return them, and provenance checks as a real c2pa reader makes them
@@ -14,7 +14,7 @@ parsed with :mod:`html.parser`:
 Markdown (``markdown_text``) is rendered with markdown-it-py as CommonMark with raw HTML allowed, as Gradio's
 Markdown components allow it. Messages (``error``, ``notice``, ``user_facing``) are checked as the HTML a toast renders.
 
-A view added to ``studio.views`` later must be listed in ``VIEWS`` (a test fails until it is).
+A view added to ``web.views`` later must be listed in ``VIEWS`` (a test fails until it is).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from pipeline.content_credentials import AI_GENERATED, GENERATION_LABEL, Content
 from pipeline.invisible_watermark import WatermarkReading
 from pipeline.provenance import Provenance, VideoCheck
 from pipeline.video_io import write_mp4
-from studio import views
+from web import views
 from studio.service import Card, Studio
 
 SVG_LINK = '<svg width="200" height="40"><a href="javascript:alert(7)"><text x="5" y="25">CLICKME</text></a></svg>'

@@ -31,7 +31,7 @@ from cameo import CameoRejected
 from feed_store import StoreError
 from pipeline import GenerationError
 
-from .service import Card, Doc
+from studio.service import Card, Doc
 
 log = logging.getLogger("dreamreel")
 F = TypeVar("F", bound=Callable[..., Any])

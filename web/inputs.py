@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from feed_store import InvalidInput
+from vocabulary import MAX_UPLOAD_MB
 
-MAX_UPLOAD_MB = 100
 """The largest file anyone may upload (a cameo recording or a video to verify); Gradio refuses bigger ones at the door."""
 UPLOAD_CACHE_SECONDS = 600
 """How long Gradio keeps an uploaded file in its upload folder before deleting it (checked this often, too)."""

@@ -22,17 +22,17 @@ from feed_store import FeedStore, StoreError
 from feed_store.media import MediaFolder
 from settings import Settings
 
-from .accounts import Accounts
-from .demo import seed_demo_community
-from .inputs import MAX_UPLOAD_MB, optional_whole_number, real_number, received_upload, whole_number
-from .service import Studio
+from studio import Accounts, Studio
+from studio.demo import seed_demo_community
+from vocabulary import CLIP_RULE, MAX_UPLOAD_MB, REPORT_REASONS
+
+from .inputs import optional_whole_number, real_number, received_upload, whole_number
 from .views import (
     card_html, comments_html, error, lineage_html, markdown_text, moderation_log_html, notice, people_html,
     refusals_html, report_html, user_facing, verify_html,
 )
 
 log = logging.getLogger("dreamreel")
-REPORT_REASONS = ("spam", "harassment or hate", "sexual content", "violence", "uses my likeness", "other")
 
 
 class App:
@@ -78,7 +78,7 @@ class App:
         return {"allowed_paths": [str(videos)], "max_file_size": f"{MAX_UPLOAD_MB}mb", "show_error": True}
 
     def received(self, upload: Any) -> AbstractContextManager[Path]:
-        """A private copy of a file this request uploaded (see :mod:`studio.inputs`); refused for any other path."""
+        """A private copy of a file this request uploaded (see :mod:`web.inputs`); refused for any other path."""
         return received_upload(upload, get_upload_folder(), [self.settings.data_dir])
 
     @staticmethod
@@ -295,7 +295,7 @@ class App:
         challenge = self.issue_challenge(user)
         cameo = self.store.cameo_of(user) if user is not None else None
         if cameo is None:
-            text = f"**Record yourself alone, 3 to 10 seconds.** {challenge.instructions}"
+            text = f"**Record yourself alone, {CLIP_RULE}.** {challenge.instructions}"
             return text, None, "", "", []
         approved = ", ".join(self.store.get_user(u)["handle"] for u in cameo["approved_ids"])
         videos = [c.post for c in self.studio.videos_with_my_cameo(user)]

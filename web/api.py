@@ -19,7 +19,7 @@ from gradio.data_classes import FileData
 
 from .handlers import App
 from .inputs import optional_whole_number, real_number, whole_number
-from .service import Card
+from studio.service import Card
 from .views import user_facing
 
 
@@ -182,7 +182,7 @@ def register(app: App) -> None:
 
     @endpoint
     def create_cameo(session: str, clip: FileData, keep_recording: bool = False) -> dict:
-        """Make your cameo from a 2-30 s clip that follows the latest challenge."""
+        """Make your cameo from a recording of yourself (vocabulary.CLIP_RULE long) that follows the latest challenge."""
         actor = user(session)
         with app.received(clip) as recording:
             cameo = studio.create_cameo(actor, recording, app.take_challenge(actor), bool(keep_recording))
