@@ -44,6 +44,8 @@ class Settings:
     """DREAMREEL_DEMO=0: do not seed a demo community on the first start."""
     daily_generations: int
     """DREAMREEL_DAILY_GENERATIONS: videos one user may make in 24 hours (default 30)."""
+    break_after: int
+    """DREAMREEL_BREAK_AFTER: suggest a break after this many videos watched in one sitting (default 0: never)."""
     c2pa_certificate: Path | None
     """DREAMREEL_C2PA_CERT: a PEM certificate chain for signing content credentials (default: the instance's own)."""
     c2pa_private_key: Path | None
@@ -70,6 +72,7 @@ class Settings:
             ip_adapter=env.get("DREAMREEL_IP_ADAPTER") or None,
             demo_community=env.get("DREAMREEL_DEMO", "1") != "0",
             daily_generations=int(env.get("DREAMREEL_DAILY_GENERATIONS", "30")),
+            break_after=int(env.get("DREAMREEL_BREAK_AFTER", "0")),
             c2pa_certificate=_path(env.get("DREAMREEL_C2PA_CERT")),
             c2pa_private_key=_path(env.get("DREAMREEL_C2PA_KEY")),
             c2pa_trust_anchors=_path(env.get("DREAMREEL_C2PA_TRUST")),

@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.request import MENTION_RE  # noqa: E402
+from vocabulary import MENTION_RE  # noqa: E402
 from safety import restrictions  # noqa: E402
 from safety.restrictions import RestrictionChecker  # noqa: E402
 

@@ -61,6 +61,13 @@ class Challenge:
         return (self.first, "right" if self.first == "left" else "left")
 
     @property
+    def steps(self) -> tuple[str, ...]:
+        """What to do while recording, one step at a time (the page numbers them)."""
+        a, b = self.order
+        return ("Look at the camera, alone, in good light", f"Slowly turn your head to your {a}",
+                "Come back to the camera", f"Turn your head to your {b}", "Come back to the camera")
+
+    @property
     def instructions(self) -> str:
         a, b = self.order
         return (f"Look at the camera, slowly turn your head to your {a}, back to the camera, "
@@ -136,8 +143,23 @@ def _check_quality(seen: list[tuple[np.ndarray, Face]]) -> dict[str, float]:
 
 
 def check_turns(yaws: list[float], challenge: Challenge) -> None:
-    """The yaw track must turn past ±15° each way, in the challenge's order, coming back between and after."""
-    wanted = [TURN_DEGREES if side == "left" else -TURN_DEGREES for side in challenge.order]
+    """The yaw track must turn past ±15° each way, in the challenge's order, coming back between and after.
+
+    Turns made in the other order are refused with a message that says so, not as if no turn was seen.
+    """
+    if _turned(yaws, challenge.order):
+        return
+    a, b = challenge.order
+    if _turned(yaws, (b, a)):
+        raise CameoRejected("wrong_order", f"You turned to your {b} first. This time turn to your {a} first, "
+                                           f"back to the camera, then to your {b}.")
+    raise CameoRejected("no_turns", f"We did not see the head turns. Turn clearly to your {a}, back, then to "
+                                    f"your {b}, and back — slowly, so each turn shows.")
+
+
+def _turned(yaws: list[float], order: tuple[str, str]) -> bool:
+    """Whether the yaw track turns to ``order[0]``, back, to ``order[1]``, and back."""
+    wanted = [TURN_DEGREES if side == "left" else -TURN_DEGREES for side in order]
     stage = 0  # 0: first turn, 1: back, 2: second turn, 3: back
     for yaw in yaws:
         turn = wanted[stage // 2]
@@ -146,10 +168,8 @@ def check_turns(yaws: list[float], challenge: Challenge) -> None:
         elif stage % 2 == 1 and abs(yaw) <= FRONTAL_DEGREES:
             stage += 1
         if stage == 4:
-            return
-    a, b = challenge.order
-    raise CameoRejected("no_turns", f"We did not see the head turns. Turn clearly to your {a}, back, then to "
-                                    f"your {b}, and back — slowly, so each turn shows.")
+            return True
+    return False
 
 
 def verify_clip(path: Path, challenge: Challenge, detector: FaceDetector, embedder: FaceEmbedder) -> Likeness:

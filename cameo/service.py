@@ -16,7 +16,8 @@ from PIL import Image
 
 from feed_store import FeedStore, NotFound
 from feed_store.media import MediaFolder
-from pipeline.request import MAX_CAMEOS, MENTION_RE, CameoNotAllowed, CameoReference
+from pipeline.request import MAX_CAMEOS, CameoNotAllowed, CameoReference
+from vocabulary import MENTION_RE
 
 from .capture import CameoRejected, Challenge, verify_clip
 from .embedding import Embedding, FaceEmbedder, default_embedder

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +105,27 @@ def diversify(ranked: np.ndarray, authors: np.ndarray, max_run: int, wanted: int
         out.append(pick)
         out_authors.append(int(authors[pick]))
     return out, False
+
+
+@dataclass(frozen=True)
+class Taste:
+    """One viewer's steer on "For you": a multiplier per post id, and the words that explain it.
+
+    ``weights[post_id]`` multiplies the post's score (1 leaves it alone, above 1 is "more like this", below 1 is
+    "less"); ids beyond the array are left alone. Friends first still holds: the multipliers are bounded well under
+    the affinity ratio between a friend's post and a stranger's. ``explain(post_id)`` gives the line "Why you're
+    seeing this" adds (``None`` when the steer played no part).
+    """
+
+    weights: np.ndarray
+    explain: Callable[[int], str | None]
+
+    def of(self, post_ids: np.ndarray) -> np.ndarray:
+        """The multipliers of ``post_ids`` (1 for posts the taste knows nothing of)."""
+        known = post_ids < len(self.weights)
+        out = np.ones(len(post_ids), dtype=np.float64)
+        out[known] = self.weights[post_ids[known]]
+        return out
 
 
 @dataclass(frozen=True)

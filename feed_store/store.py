@@ -29,13 +29,13 @@ import numpy as np
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE, MAX_TEXT
+from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE, MAX_TEXT, MENTION_RE
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, Likers, PostColumns, pair_key
 from .journal import JournalTable
 from .ranking import (
-    EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, best_first, diversify, scores,
+    EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, Taste, best_first, diversify, scores,
 )
 from .schema import META_TABLE, open_storage
 from .text import checked_text
@@ -43,6 +43,10 @@ from .text import checked_text
 MAX_PAGE = 100
 VISIBILITIES = tuple(VISIBILITY_CODES)
 REPORT_KINDS = ("post", "comment", "user")
+PRIVATE_USER_FIELDS = frozenset({"password_hash", "feed_taste", "less_like"})
+"""What a user record keeps that no read of it returns (the password hash; what they told their feed)."""
+MAX_LESS_LIKE = 20
+"""How many "see less like this" prompts a user's taste remembers (the oldest go first)."""
 RESERVED_IDS = 2
 """The ``_meta`` document that remembers the last post id handed out by :meth:`FeedStore.reserve_post_id`."""
 
@@ -209,6 +213,8 @@ class FeedStore:
         self._remixes: dict[int, list[int]] = {}
         for key, post in tables.get("posts", {}).items():
             self._index_post(int(key), post)
+        self.publications = int(np.count_nonzero(self.columns.published_at < NEVER))
+        """Grows with every publication: a reader's cue that the set of published videos changed."""
         self._view_counts = Counter(v["post_id"] for v in tables.get("views", {}).values())
 
         self._reported: dict[int, dict[int, float]] = {}  # reporter -> {post: when}
@@ -308,7 +314,7 @@ class FeedStore:
 
     @staticmethod
     def _public_user(user: Doc, user_id: int) -> Doc:
-        return {"id": user_id, **{k: v for k, v in user.items() if k != "password_hash"}}
+        return {"id": user_id, **{k: v for k, v in user.items() if k not in PRIVATE_USER_FIELDS}}
 
     def _get(self, table: str, doc_id: int, what: str) -> Doc:
         doc = self._storage.read().get(table, {}).get(str(doc_id)) if isinstance(doc_id, int) else None
@@ -530,6 +536,7 @@ class FeedStore:
         self._following[actor].add(followee)
         self._followers[followee].add(actor)
         self._follow_log.append(now, actor, followee, +1)
+        self._tell(followee, "follow", {"by": actor})
 
     @_serialised
     def unfollow(self, actor: int, followee: int) -> None:
@@ -583,6 +590,34 @@ class FeedStore:
         if not self._has_pair("blocks", other, actor):
             self._blocked_at[actor].pop(other, None)
             self._blocked_at[other].pop(actor, None)
+
+    @_serialised
+    def set_feed_taste(self, user_id: int, text: str, less_like: list[str]) -> None:
+        """Keep what ``user_id`` said they want more or less of, and the prompts they asked to see less like."""
+        self._require_user(user_id)
+        text = checked_text(text, "Your feed wishes") if text.strip() else ""
+        less_like = [checked_text(t, "A prompt") for t in less_like][-MAX_LESS_LIKE:]
+        self._t.users.update({"feed_taste": text, "less_like": less_like}, doc_ids=[user_id])
+
+    @_serialised
+    def feed_taste(self, user_id: int) -> tuple[str, list[str]]:
+        """What ``user_id`` said they want more or less of, and the prompts they asked to see less like."""
+        user = self._require_user(user_id)
+        return user.get("feed_taste", ""), list(user.get("less_like", []))
+
+    @_serialised
+    def visible_prompts(self) -> dict[int, str]:
+        """The prompt of every published, undeleted post whose author did not hide it, by post id."""
+        c = self.columns
+        live = np.flatnonzero((c.published_at < NEVER) & (c.deleted_at == NEVER))
+        posts = self._storage.read().get("posts", {})  # one read of the table, not one lookup per post
+        return {int(p): doc["prompt"] for p in live.tolist()
+                if (doc := posts.get(str(p))) is not None and not doc.get("hide_prompt")}
+
+    @_serialised
+    def has_blocked(self, actor: int, other: int) -> bool:
+        """Whether ``actor`` blocked ``other`` (not the other way round)."""
+        return self._has_pair("blocks", actor, other)
 
     @_serialised
     def is_blocked(self, a: int, b: int) -> bool:
@@ -703,12 +738,43 @@ class FeedStore:
         return user_id, self._t.notifications.insert({"user_id": user_id, "kind": kind, "data": data,
                                                       "created_at": self._now(), "read": False})
 
+    def _tell(self, user_id: int, kind: str, data: Doc) -> None:
+        """Notify ``user_id`` now (outside a transaction) of what ``data["by"]`` did; never of their own acts,
+        nor across a block."""
+        by = data.get("by")
+        if by == user_id or (by is not None and self._blocked_between(user_id, by)):
+            return
+        _, notification_id = self._notify(user_id, kind, data)
+        self._notification_ids.setdefault(user_id, []).append(notification_id)
+
+    def _tell_mentioned(self, text: str, by: int, data: Doc, told: Iterable[int] = ()) -> None:
+        """Tell everyone an @mention in ``text`` names that they were mentioned (once, and not those ``told``)."""
+        told = set(told)
+        for handle in dict.fromkeys(m.lower() for m in MENTION_RE.findall(text)):
+            mentioned = self._handles.get(handle)
+            if mentioned is not None and mentioned not in told:
+                self._tell(mentioned, "mention", {**data, "by": by})
+
     @_serialised
-    def notifications(self, user_id: int) -> list[Doc]:
-        """A user's notifications, newest first."""
+    def notifications(self, user_id: int, limit: int = 200) -> list[Doc]:
+        """A user's latest notifications, newest first."""
         self._require_user(user_id)
         return [self._with_id(self._get("notifications", n, "notification"), n)
-                for n in sorted(self._notification_ids.get(user_id, []), reverse=True)]
+                for n in sorted(self._notification_ids.get(user_id, []), reverse=True)[:limit]]
+
+    @_serialised
+    def unread_notifications(self, user_id: int) -> int:
+        """How many notifications ``user_id`` has not seen yet."""
+        return sum(not self._get("notifications", n, "notification")["read"]
+                   for n in self._notification_ids.get(user_id, []))
+
+    @_serialised
+    def mark_notifications_read(self, user_id: int) -> None:
+        """The user opened their activity: everything in it is read."""
+        unread = [n for n in self._notification_ids.get(user_id, [])
+                  if not self._get("notifications", n, "notification")["read"]]
+        if unread:
+            self._t.notifications.update({"read": True}, doc_ids=unread)
 
     # -- posts -------------------------------------------------------------------------------------
 
@@ -769,8 +835,8 @@ class FeedStore:
         for owner, notification_id in notified:
             self._notification_ids.setdefault(owner, []).append(notification_id)
         self._index_post(post_id, post)
-        if parent_id is not None and visibility != "draft":
-            self._engage(parent_id, REMIX, +1, now)
+        if visibility != "draft":
+            self._announce(post_id, post, now)
         return self._with_id(post, post_id)
 
     @_serialised
@@ -791,9 +857,22 @@ class FeedStore:
         self._t.posts.update(changes, doc_ids=[post_id])
         post = self._get("posts", post_id, "video")
         self.columns.set_post(post_id, actor, visibility, post["published_at"], None)
-        if first_time and post["parent_id"] is not None:
-            self._engage(post["parent_id"], REMIX, +1, now)
+        if first_time:
+            self._announce(post_id, post, now)
         return self._with_id(post, post_id)
+
+    def _announce(self, post_id: int, post: Doc, now: float) -> None:
+        """A post was just published: its source counts a remix, and its source's author and the people its
+        prompt mentions hear of it."""
+        self.publications += 1
+        about = {"post_id": post_id, "by": post["author_id"]}
+        told = {self._cameo_owner[c] for c in post["cameo_ids"] if c in self._cameo_owner}  # heard of it already
+        if post["parent_id"] is not None:
+            self._engage(post["parent_id"], REMIX, +1, now)
+            source_author = self._get("posts", post["parent_id"], "video")["author_id"]
+            self._tell(source_author, "remix", about)
+            told.add(source_author)
+        self._tell_mentioned(post["prompt"], post["author_id"], about, told)
 
     @_serialised
     def delete_post(self, actor: int, post_id: int) -> Doc:
@@ -802,7 +881,7 @@ class FeedStore:
         Returns the deleted post, whose media paths the caller removes from disk.
         """
         post = self._visible_post(actor, post_id)
-        if not (post["author_id"] == actor or self._owns_cameo_in(actor, post) or self._is_admin(actor)):
+        if not self._may_delete(actor, post):
             raise PermissionDenied("Only the author, an admin or a cameo's owner can delete this video.")
         now = self._now()
         self._t.posts.update({"deleted_at": now, "deleted_by": actor}, doc_ids=[post_id])
@@ -810,6 +889,11 @@ class FeedStore:
         if post["parent_id"] is not None and post["published_at"] is not None:
             self._engage(post["parent_id"], REMIX, -1, now)
         return self._with_id(self._get("posts", post_id, "video"), post_id)
+
+    def _may_delete(self, user_id: int | None, post: Doc) -> bool:
+        """The author, the owner of a cameo in the video, and admins may delete a post."""
+        return user_id is not None and (post["author_id"] == user_id or self._owns_cameo_in(user_id, post)
+                                        or self._is_admin(user_id))
 
     @_serialised
     def get_post(self, viewer: int | None, post_id: int) -> Doc:
@@ -823,7 +907,8 @@ class FeedStore:
         author = self._get("users", post["author_id"], "user")
         out.update(author_handle=author["handle"], author_name=author["display_name"], likes=likes,
                    comments=comments, remixes=remixes, views=self._view_counts[post_id],
-                   liked=viewer is not None and self._has_pair("likes", post_id, viewer))
+                   liked=viewer is not None and self._has_pair("likes", post_id, viewer),
+                   can_delete=self._may_delete(viewer, post))
         if post["hide_prompt"] and viewer != post["author_id"]:
             out["prompt"] = None
         return out
@@ -853,6 +938,7 @@ class FeedStore:
         self._insert_pair("likes", post_id, actor, {"user_id": actor, "post_id": post_id, "created_at": now})
         self._likers.add(post_id, actor)
         self._engage(post_id, LIKE, +1, now)
+        self._tell(self._get("posts", post_id, "video")["author_id"], "like", {"post_id": post_id, "by": actor})
         return int(self.columns.counts[post_id, LIKE])
 
     @_serialised
@@ -881,6 +967,10 @@ class FeedStore:
         comment_id = self._t.comments.insert(comment)
         self._comments.setdefault(post_id, []).append(comment_id)
         self._engage(post_id, COMMENT, +1, now)
+        about = {"post_id": post_id, "comment_id": comment_id, "by": actor}
+        author = self._get("posts", post_id, "video")["author_id"]
+        self._tell(author, "comment", about)
+        self._tell_mentioned(text, actor, about, told={author})
         return self._with_id(comment, comment_id)
 
     @_serialised
@@ -975,12 +1065,18 @@ class FeedStore:
             raise InvalidInput("A report is taken down or dismissed.")
         removed = None
         if action == "take_down":
+            target = report["target_id"]
             if report["kind"] == "post":
-                removed = self.delete_post(admin, report["target_id"])
+                removed = self.delete_post(admin, target)
+                author = removed["author_id"]
             elif report["kind"] == "comment":
-                self.delete_comment(admin, report["target_id"])
+                self.delete_comment(admin, target)
+                author = self._get("comments", target, "comment")["user_id"]
             else:
-                self._suspend(report["target_id"])
+                self._suspend(target)
+                author = target
+            self._tell(author, "moderation", {"kind": report["kind"], "target_id": target, "action": action,
+                                              "reason": report["reason"]})
         now = self._now()
         same = [r.doc_id for r in self._t.reports.search(
             lambda r: r["status"] == "open" and r["kind"] == report["kind"] and r["target_id"] == report["target_id"])]
@@ -1054,7 +1150,7 @@ class FeedStore:
         return _Moment(viewer, as_of, relations, tiers, mask)
 
     def _page(self, viewer: int | None, cursor: str | None, limit: int,
-              order: Callable[[_Moment, int], list[int]]) -> FeedPage:
+              order: Callable[[_Moment, int], list[int]], taste: Taste | None = None) -> FeedPage:
         """Serve one page of an ordering, frozen at the cursor's moment."""
         if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"A page holds 1 to {MAX_PAGE} videos.")
@@ -1068,18 +1164,22 @@ class FeedStore:
         for post_id in slots:  # drop what changed since the first page, without moving later slots
             post = self._get("posts", post_id, "video")
             if self._can_view(viewer, post) and post_id not in self._reported.get(viewer, {}):
-                items.append(FeedItem(self._present(post_id, post, viewer), self._reasons(moment, post_id, post)))
+                reasons = self._reasons(moment, post_id, post)
+                steered = taste.explain(post_id) if taste is not None else None
+                items.append(FeedItem(self._present(post_id, post, viewer), reasons + ([steered] if steered else [])))
         end = position.offset + len(slots)
         next_cursor = Cursor(position.as_of, end).encode() if len(ordered) > end else None
         return FeedPage(items, next_cursor)
 
-    def _ranked(self, moment: _Moment, wanted: int) -> list[int]:
-        """For-you order: best score first, at most N in a row per author."""
+    def _ranked(self, moment: _Moment, wanted: int, taste: Taste | None = None) -> list[int]:
+        """For-you order: best score first (steered by the viewer's taste), at most N in a row per author."""
         ids = np.flatnonzero(moment.mask)
         counts = self._engagement_log.counts_as_of(self.columns.counts, moment.as_of)[ids]
         authors = self.columns.author
         post_scores = scores(self.ranking, moment.tiers[authors[ids]], counts, self.columns.published_at[ids],
                              moment.as_of)
+        if taste is not None:
+            post_scores = post_scores * taste.of(ids)
         k = 2 * wanted + 32
         while True:
             ranked = best_first(ids, post_scores, min(k, len(ids)))
@@ -1093,9 +1193,11 @@ class FeedStore:
         return best_first(ids, self.columns.published_at[ids], min(wanted, len(ids))).tolist()
 
     @_serialised
-    def for_you(self, viewer: int | None, cursor: str | None = None, limit: int = 20) -> FeedPage:
-        """The home feed: friends first, then by engagement and freshness (see :mod:`ranking`)."""
-        return self._page(viewer, cursor, limit, self._ranked)
+    def for_you(self, viewer: int | None, cursor: str | None = None, limit: int = 20,
+                taste: Taste | None = None) -> FeedPage:
+        """The home feed: friends first, then by engagement and freshness (see :mod:`ranking`), steered by
+        ``taste`` (the viewer's own words about what they want more or less of)."""
+        return self._page(viewer, cursor, limit, lambda moment, wanted: self._ranked(moment, wanted, taste), taste)
 
     @_serialised
     def following_feed(self, viewer: int, cursor: str | None = None, limit: int = 20) -> FeedPage:

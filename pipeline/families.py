@@ -19,8 +19,10 @@ from diffusers import (
 )
 from PIL import Image
 
+from vocabulary import HANDLE_PATTERN, MENTION_RE
+
 from .embedded.pipeline_tiny_video import TinyVideoPipeline
-from .request import HANDLE_PATTERN, MAX_CAMEOS, MENTION_RE, CameoNotAllowed, GenerationRequest, InvalidRequest, Limits
+from .request import MAX_CAMEOS, CameoNotAllowed, GenerationRequest, InvalidRequest, Limits
 
 StepCallback = Callable[[int, int], None]
 """Called after each denoising step with (steps done, steps in all)."""

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from vocabulary import HANDLE_PATTERN, MAX_TEXT, MENTION_RE
+from vocabulary import MAX_TEXT
 
 MAX_PROMPT = MAX_TEXT
 MAX_CAMEOS = 3
@@ -93,6 +93,27 @@ class Limits:
     default_size: tuple[int, int] = (512, 512)
     default_steps: int = 25
     default_guidance: float = 6.0
+
+    def size_for(self, aspect: float) -> tuple[int, int]:
+        """The (height, width) closest to ``aspect`` (width / height) with the default size's area, within limits.
+
+        Both sides are multiples of ``size_multiple`` inside ``size``; a square model default asked for 9:16
+        gives a portrait frame of about the same number of pixels (the embedded model: 192 x 352).
+        """
+        area = self.default_size[0] * self.default_size[1]
+        lo, hi = self.size
+        best = None
+        for height in range(_round_up(lo, self.size_multiple), hi + 1, self.size_multiple):
+            width = min(max(round(height * aspect / self.size_multiple) * self.size_multiple, lo), hi)
+            width = max(width, _round_up(lo, self.size_multiple))
+            score = 2 * abs(width / height - aspect) / aspect + abs(width * height - area) / area
+            if best is None or score < best[0]:
+                best = (score, (height, width))
+        return best[1]
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
 
 
 @dataclass(frozen=True)

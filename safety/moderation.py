@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.request import MENTION_RE
+from vocabulary import MENTION_RE
 
 CATEGORIES = ("sexual", "minors", "violence", "self_harm", "hate", "real_person")
 LABELS = {

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.request import MENTION_RE
+from vocabulary import MENTION_RE
 
 TOPICS_FILE = Path(__file__).resolve().parent.parent / "assets" / "restrictions" / "topics.json"
 

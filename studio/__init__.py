@@ -1,6 +1,8 @@
 """The app's use cases, free of Gradio: accounts and sessions, and what each user action does."""
 
 from .accounts import Accounts, FirstStart
-from .service import FEEDS, Card, SignInRequired, Studio
+from .records import ActivityItem, CameoView, Suggestion, CommentView, FeedView, PostDetail, PostView, ProfileView, UserView
+from .service import FEEDS, SignInRequired, Studio
 
-__all__ = ["Accounts", "Card", "FEEDS", "FirstStart", "SignInRequired", "Studio"]
+__all__ = ["Accounts", "ActivityItem", "CameoView", "CommentView", "FEEDS", "FeedView", "FirstStart", "PostDetail", "PostView", "ProfileView",
+           "SignInRequired", "Studio", "Suggestion", "UserView"]

@@ -12,7 +12,7 @@ import importlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -20,10 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from cameo import Cameos, Challenge
 from feed_store import FeedPage, FeedStore, InvalidInput, NotFound, PermissionDenied
+from feed_store.ranking import Taste
 from feed_store.media import MediaFolder
 from feed_store.text import checked_text
 from pipeline.request import CameoNotAllowed, GenerationRequest
-from vocabulary import FEEDS, MAX_UPLOAD_MB
+from vocabulary import CAMEO_PERMISSION_LABELS, FEEDS, MAX_UPLOAD_MB
+
+from .activity import group
+from .taste import TasteModel, Wishes, parse_wishes
+from .records import ActivityItem, CameoView, Suggestion, CommentView, FeedView, PostDetail, PostView, ProfileView, UserView
 
 
 if TYPE_CHECKING:
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 
 DAY = 24 * 3600.0
 PAGE_SIZE = 8
+DEFAULT_SIDE = 256
+"""The side of a video made before posts recorded their size."""
 Doc = dict[str, Any]
 
 
@@ -49,16 +56,6 @@ class SignInRequired(PermissionDenied):
 
     def __init__(self, action: str = "do this") -> None:
         super().__init__(f"Sign in to {action}.")
-
-
-@dataclass(frozen=True)
-class Card:
-    """One post as the feed shows it."""
-
-    post: Doc
-    reasons: tuple[str, ...]
-    video: Path | None
-    thumbnail: Path | None
 
 
 class Studio:
@@ -82,14 +79,18 @@ class Studio:
         """One lock for every heavy load: diffusers and transformers must not be imported from two threads at once."""
         self._moderator = moderator
         self._restrictions = restrictions
+        self.taste = TasteModel(store, self._sentence_encoder)
+
+    def _sentence_encoder(self):
+        """MiniLM's sentence embeddings, loaded under the loading lock (used to match feed wishes)."""
+        return self._import("safety.text_encoder").shared_encoder().sentence_embeddings
 
     # -- watching ---------------------------------------------------------------------------------
 
-    def feed(self, viewer: int | None, which: str, cursor: str | None = None, limit: int = PAGE_SIZE
-             ) -> tuple[list[Card], str | None]:
-        """A page of the named feed and the cursor of the next page (``None`` at the end)."""
+    def feed(self, viewer: int | None, which: str, cursor: str | None = None, limit: int = PAGE_SIZE) -> FeedView:
+        """A page of the named feed, each post with the reasons the ranking gave for it."""
         if which == "For you":
-            page = self.store.for_you(viewer, cursor, limit)
+            page = self.store.for_you(viewer, cursor, limit, taste=self._taste(viewer))
         elif which == "Latest":
             page = self.store.latest(viewer, cursor, limit)
         elif which == "Following":
@@ -98,33 +99,105 @@ class Studio:
             page = self.store.following_feed(viewer, cursor, limit)
         else:
             raise InvalidInput(f"Choose one of the feeds: {', '.join(FEEDS)}.")
-        return self._cards(page), page.next_cursor
+        return FeedView(self._views(viewer, page), page.next_cursor)
 
-    def _cards(self, page: FeedPage) -> list[Card]:
-        return [self.card(item.post, tuple(item.reasons)) for item in page.items]
+    def _taste(self, viewer: int | None) -> Taste | None:
+        if viewer is None:
+            return None
+        return self.taste.taste(parse_wishes(*self.store.feed_taste(viewer)))
 
-    def card(self, post: Doc, reasons: tuple[str, ...] = ()) -> Card:
-        return Card(post, reasons, self._file(post.get("video")), self._file(post.get("thumbnail")))
+    def feed_wishes(self, actor: int | None) -> str:
+        """What the actor told their feed, in their words ("" for none, and for a visitor)."""
+        return "" if actor is None else self.store.feed_taste(actor)[0]
+
+    def tune_feed(self, actor: int | None, wishes: str) -> Wishes:
+        """Keep what the actor wants more or less of ("more space and skating, fewer cats"); "" forgets it."""
+        actor = _signed_in(actor, "tune your feed")
+        wishes = checked_text(wishes, "Your feed wishes") if str(wishes or "").strip() else ""
+        parsed = parse_wishes(wishes)
+        if wishes and not parsed:
+            raise InvalidInput('Say what you want more or less of, like "more space and skating, fewer cats".')
+        self.store.set_feed_taste(actor, wishes, self.store.feed_taste(actor)[1])
+        return parsed
+
+    def see_less(self, actor: int | None, post_id: int) -> None:
+        """"See less like this": the video's prompt joins what the actor wants less of (a hidden prompt cannot)."""
+        actor = _signed_in(actor, "tune your feed")
+        prompt = self.store.get_post(actor, post_id)["prompt"]
+        if prompt is None:
+            raise InvalidInput("This video's prompt is hidden, so there is nothing to match: report it or scroll on.")
+        wishes, less_like = self.store.feed_taste(actor)
+        self.store.set_feed_taste(actor, wishes, [p for p in less_like if p != prompt] + [prompt])
+
+    def _views(self, viewer: int | None, page: FeedPage) -> tuple[PostView, ...]:
+        return tuple(self.view(viewer, item.post, tuple(item.reasons)) for item in page.items)
+
+    def view(self, viewer: int | None, post: Doc, reasons: tuple[str, ...] = ()) -> PostView:
+        """A store post (as ``viewer`` was given it) as the typed record the page and the API show."""
+        made = post.get("model") or {}
+        parent_handle = None
+        if post["parent_id"] is not None:
+            try:
+                parent_handle = self.store.get_post(viewer, post["parent_id"])["author_handle"]
+            except NotFound:
+                pass  # the source was deleted, or is not the viewer's to see: the remix shows no link
+        return PostView(
+            id=post["id"], author_id=post["author_id"], author_handle=post["author_handle"],
+            author_name=post["author_name"], prompt=post["prompt"], video=self._file(post.get("video")),
+            thumbnail=self._file(post.get("thumbnail")), width=int(made.get("width") or DEFAULT_SIDE),
+            height=int(made.get("height") or DEFAULT_SIDE), likes=post["likes"], comments=post["comments"],
+            remixes=post["remixes"], liked=post["liked"], visibility=post["visibility"],
+            created_at=post["created_at"], published_at=post["published_at"], parent_id=post["parent_id"],
+            parent_handle=parent_handle, cameo_handles=self._cameo_handles(post["cameo_ids"]),
+            reasons=reasons, demo=bool(made.get("demo")), hide_prompt=bool(post.get("hide_prompt")),
+            can_delete=bool(post.get("can_delete")))
+
+    def _cameo_handles(self, cameo_ids: list[int]) -> tuple[str, ...]:
+        """The handles of the people whose cameos star in a post (a deleted cameo names nobody)."""
+        handles = []
+        for cameo_id in cameo_ids:
+            try:
+                handles.append(self.store.get_user(self.store.get_cameo(cameo_id)["owner_id"])["handle"])
+            except NotFound:
+                pass
+        return tuple(handles)
 
     def _file(self, name: str | None) -> Path | None:
         return None if not name else self.media.path(name)
 
-    def post(self, viewer: int | None, post_id: int) -> tuple[Card, list[Doc], list[Doc], list[Doc]]:
-        """One post (for a shared link): its card, comments, remixes and lineage (original first)."""
-        post = self.store.get_post(viewer, post_id)  # drafts: their author, and the owners of cameos in them
+    def get_post(self, viewer: int | None, post_id: int) -> PostView:
+        """One post the viewer may see (a draft: its author, and the owners of cameos in it); NotFound otherwise."""
+        return self.view(viewer, self.store.get_post(viewer, post_id))
+
+    def post(self, viewer: int | None, post_id: int) -> PostDetail:
+        """One post with its comments (newest first), its remixes and its lineage (original first)."""
+        post = self.get_post(viewer, post_id)
+        comments = tuple(CommentView(c["id"], post_id, c["user_id"], c["handle"], c["text"], c["created_at"])
+                         for c in reversed(self.store.comments(viewer, post_id)))
+        remixes = tuple(self.view(viewer, r) for r in self.store.remixes(viewer, post_id))
+        lineage = tuple(None if p.get("unavailable") else self.view(viewer, p)
+                        for p in self.store.lineage(viewer, post_id))
+        return PostDetail(post, comments, remixes, lineage)
+
+    def watched(self, viewer: int | None, post_id: int) -> None:
+        """The viewer watched the post (counted once per person); signed-out views are not counted."""
         if viewer is not None:
             self.store.record_view(viewer, post_id)
-        return (self.card(post), self.store.comments(viewer, post_id), self.store.remixes(viewer, post_id),
-                self.store.lineage(viewer, post_id))
 
     # -- engaging ---------------------------------------------------------------------------------
 
     def toggle_like(self, actor: int | None, post_id: int) -> tuple[bool, int]:
         """Like, or take back a like; returns (liked now, like count)."""
+        liked = self.store.get_post(_signed_in(actor, "like videos"), post_id)["liked"]
+        return self.set_like(actor, post_id, not liked)
+
+    def set_like(self, actor: int | None, post_id: int, liked: bool) -> tuple[bool, int]:
+        """Like (or take the like back) whatever the post's state was: a double tap on a liked video keeps the like."""
         actor = _signed_in(actor, "like videos")
-        if self.store.get_post(actor, post_id)["liked"]:
-            return False, self.store.unlike(actor, post_id)
-        return True, self.store.like(actor, post_id)
+        post = self.store.get_post(actor, post_id)
+        if post["liked"] == liked:
+            return liked, post["likes"]
+        return liked, (self.store.like if liked else self.store.unlike)(actor, post_id)
 
     def comment(self, actor: int | None, post_id: int, text: str) -> Doc:
         actor = _signed_in(actor, "comment")
@@ -148,7 +221,9 @@ class Studio:
         return self.store.refusals(_signed_in(actor, "moderate"))
 
     def moderation_log(self, actor: int | None) -> list[Doc]:
-        return self.store.moderation_log(_signed_in(actor, "moderate"))
+        """Admins: every moderation decision, with the handle of the admin who made it."""
+        entries = self.store.moderation_log(_signed_in(actor, "moderate"))
+        return [{**e, "admin_handle": self.store.get_user(e["admin_id"])["handle"]} for e in entries]
 
     def moderate(self, actor: int | None, report_id: int, action: str) -> Doc:
         """Take down (the video's files go too) or dismiss a report."""
@@ -159,20 +234,72 @@ class Studio:
 
     # -- people -----------------------------------------------------------------------------------
 
-    def profile(self, viewer: int | None, handle: str) -> Doc:
-        """A profile: the user, their posts the viewer may see, followers, following and mutuals (handles)."""
+    def me(self, viewer: int | None) -> UserView | None:
+        """Who is signed in (``None`` for a visitor)."""
+        if viewer is None:
+            return None
+        user = self.store.get_user(viewer)
+        return UserView(viewer, user["handle"], user["display_name"], bool(user.get("is_admin")))
+
+    def profile(self, viewer: int | None, handle: str) -> ProfileView:
+        """A profile: the person, their videos the viewer may see, and who they follow and are followed by."""
         user = self.store.user_by_handle(handle)
         uid = user["id"]
-        if viewer is not None and self.store.is_blocked(viewer, uid):
-            raise NotFound("This profile is not available.")
-        page = self.store.profile_feed(viewer, uid, limit=50)
+        if viewer is not None and self.store.is_blocked(viewer, uid) and not self.store.has_blocked(viewer, uid):
+            raise NotFound("This profile is not available.")  # they blocked the viewer; a blocker sees "Unblock"
+        posts = self._views(viewer, self.store.profile_feed(viewer, uid, limit=50))
 
-        def handles(ids) -> list[str]:
-            return sorted(self.store.get_user(i)["handle"] for i in ids)
+        def handles(ids) -> tuple[str, ...]:
+            return tuple(sorted(self.store.get_user(i)["handle"] for i in ids))
 
-        return {"user": user, "cards": self._cards(page), "followers": handles(self.store.followers(uid)),
-                "following": handles(self.store.following(uid)), "mutuals": handles(self.store.friends(uid)),
-                "you_follow": viewer is not None and uid in self.store.following(viewer)}
+        return ProfileView(
+            user_id=uid, handle=user["handle"], display_name=user["display_name"],
+            avatar=next((p.thumbnail for p in posts if p.thumbnail), None), posts=posts,
+            followers=handles(self.store.followers(uid)), following=handles(self.store.following(uid)),
+            friends=handles(self.store.friends(uid)), relation=self._relation(viewer, uid),
+            has_cameo=self.store.cameo_of(uid) is not None)
+
+    def _relation(self, viewer: int | None, other: int) -> str:
+        if viewer is None:
+            return "signed_out"
+        if viewer == other:
+            return "self"
+        if self.store.has_blocked(viewer, other):
+            return "blocked"
+        follows, followed = other in self.store.following(viewer), viewer in self.store.following(other)
+        return {(True, True): "friends", (True, False): "following", (False, True): "follows_you"}.get(
+            (follows, followed), "none")
+
+    def activity(self, actor: int | None) -> tuple[ActivityItem, ...]:
+        """The actor's activity, grouped and newest first (reading it does not mark it read)."""
+        notes = self.store.notifications(_signed_in(actor, "see your activity"))
+        return group(notes, lambda user_id: self.store.get_user(user_id)["handle"])
+
+    def mark_activity_read(self, actor: int | None) -> None:
+        self.store.mark_notifications_read(_signed_in(actor, "see your activity"))
+
+    def unread_activity(self, actor: int | None) -> int:
+        """How many notifications the actor has not seen (0 for a visitor)."""
+        return 0 if actor is None else self.store.unread_notifications(actor)
+
+    def suggestions(self, viewer: int | None, limit: int = 6) -> tuple[Suggestion, ...]:
+        """People to follow: friends of the viewer's friends first, then the most liked recent creators."""
+        viewer = _signed_in(viewer, "get suggestions")
+        following = set(self.store.following(viewer))
+        skip = following | {viewer}
+        found: dict[int, str] = {}
+        for friend in sorted(self.store.friends(viewer)):
+            for other in sorted(self.store.friends(friend)):
+                if other not in skip and other not in found and not self.store.is_blocked(viewer, other):
+                    found[other] = f"friend of @{self.store.get_user(friend)['handle']}"
+        likes: dict[int, int] = {}
+        for post in self.store.latest(viewer, limit=100).items:
+            likes[post.post["author_id"]] = likes.get(post.post["author_id"], 0) + post.post["likes"] + 1
+        for author in sorted(likes, key=lambda a: -likes[a]):
+            if author not in skip and author not in found:
+                found[author] = "makes popular videos"
+        people = [(self.store.get_user(u), why) for u, why in list(found.items())[:limit]]
+        return tuple(Suggestion(u["handle"], u["display_name"], why) for u, why in people)
 
     def follow(self, actor: int | None, handle: str, follow: bool = True) -> None:
         actor = _signed_in(actor, "follow people")
@@ -217,6 +344,7 @@ class Studio:
         self.moderator.check_prompt("a red ball bouncing on a beach")
         self.restrictions.breach("a red ball bouncing on a beach", "no political content")
         self.model()
+        self.taste.refresh()  # every published prompt embedded once, before the first tuned feed asks
 
     def create(self, actor: int | None, prompt: str, *, parent_id: int | None = None, strength: float = 0.6,
                on_progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
@@ -312,8 +440,9 @@ class Studio:
             raise LimitReached(f"You have made {len(made)} videos in the last 24 hours, the daily limit of "
                                f"{self.daily_generations}. You can make the next one after {again}.")
 
-    def drafts(self, actor: int | None) -> list[Card]:
-        return [self.card(p) for p in self.store.drafts(_signed_in(actor, "see your drafts"))]
+    def drafts(self, actor: int | None) -> list[PostView]:
+        """The actor's unpublished videos, newest first."""
+        return [self.view(actor, p) for p in self.store.drafts(_signed_in(actor, "see your drafts"))]
 
     def publish(self, actor: int | None, post_id: int, visibility: str, hide_prompt: bool) -> Doc:
         return self.store.publish(_signed_in(actor, "publish"), post_id, visibility, hide_prompt)
@@ -323,7 +452,7 @@ class Studio:
 
     # -- provenance -------------------------------------------------------------------------------
 
-    def verify(self, viewer: int | None, upload: Path) -> tuple[VideoCheck, Card | None]:
+    def verify(self, viewer: int | None, upload: Path) -> tuple[VideoCheck, PostView | None]:
         """What an uploaded video says about its origin, and its post when the viewer may see it."""
         from pipeline.video_io import VideoError
 
@@ -336,13 +465,13 @@ class Studio:
             check = self.provenance.check(upload)
         except VideoError as e:
             raise InvalidInput(f"This file cannot be read as a video: {e}") from e
-        card = None
+        found = None
         if check.post_id is not None:
             try:
-                card = self.card(self.store.get_post(viewer, check.post_id))
+                found = self.get_post(viewer, check.post_id)
             except NotFound:
                 pass  # taken down, deleted, or not the viewer's to see
-        return check, card
+        return check, found
 
     # -- cameos -----------------------------------------------------------------------------------
 
@@ -350,8 +479,17 @@ class Studio:
         return self.cameos.create(_signed_in(actor, "make a cameo"), Path(clip), challenge,
                                   keep_recording=keep_recording)
 
-    def my_cameo(self, actor: int | None) -> Doc | None:
-        return self.store.cameo_of(_signed_in(actor, "see your cameo"))
+    def my_cameo(self, actor: int | None) -> CameoView | None:
+        """The actor's cameo, or ``None`` when they have none yet."""
+        cameo = self.store.cameo_of(_signed_in(actor, "see your cameo"))
+        if cameo is None:
+            return None
+        return CameoView(
+            id=cameo["id"], permission=cameo["permission"],
+            permission_label=CAMEO_PERMISSION_LABELS[cameo["permission"]],
+            approved=tuple(self.store.get_user(u)["handle"] for u in cameo["approved_ids"]),
+            restrictions=cameo.get("restrictions") or "", crops=tuple(self.media.path(c) for c in cameo["crops"]),
+            uses=len(self.store.posts_with_cameo(cameo["owner_id"], cameo["id"])))
 
     def usable_cameos(self, actor: int | None) -> list[str]:
         """Handles whose cameo the actor may use now, their own first."""
@@ -371,10 +509,10 @@ class Studio:
         interpret = self._import("safety.restrictions").interpret
         return interpret(restrictions).summary() if (restrictions or "").strip() else "No restrictions."
 
-    def videos_with_my_cameo(self, actor: int | None) -> list[Card]:
+    def videos_with_my_cameo(self, actor: int | None) -> list[PostView]:
         """Every video using the actor's cameo, others' drafts included."""
         cameo = self._own_cameo(actor)
-        return [self.card(p) for p in self.store.posts_with_cameo(cameo["owner_id"], cameo["id"])]
+        return [self.view(cameo["owner_id"], p) for p in self.store.posts_with_cameo(cameo["owner_id"], cameo["id"])]
 
     def delete_cameo(self, actor: int | None) -> None:
         cameo = self._own_cameo(actor)

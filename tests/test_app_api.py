@@ -52,7 +52,7 @@ def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
 
     # Bob stars her in a video: a draft nobody else sees until he publishes it.
     draft = client.predict(bob, "@alice jumping on a frozen lake", 7, None, api_name="/generate")
-    assert draft["published_at"] is None and draft["cameo_ids"] == [cameo["id"]]
+    assert draft["published_at"] is None and draft["cameo_handles"] == ["alice"]
     assert fetch(running_app, draft["video_url"]) == 200
     assert client.predict(alice, draft["id"], api_name="/post")["post"]["id"] == draft["id"]  # her face: she sees it
     refused(client, "No video", "", draft["id"], api_name="/post")  # nobody else does

@@ -89,7 +89,7 @@ def test_the_recording_is_kept_only_when_the_owner_opts_in(app, clips):
 
 
 @pytest.mark.parametrize("clip, challenge, reason, advice", [
-    ("grace", Challenge("right"), "no_turns", "Turn clearly to your right"),  # turns in the wrong order
+    ("grace", Challenge("right"), "wrong_order", "You turned to your left first"),  # turns in the wrong order
     ("static", LEFT_FIRST, "no_turns", "did not see the head turns"),      # a photo held up: a replay
     ("two_faces", LEFT_FIRST, "several_faces", "yourself alone"),
     ("dark", LEFT_FIRST, "too_dark", "Turn on a light"),

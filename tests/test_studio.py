@@ -15,7 +15,6 @@ from feed_store.media import MediaFolder
 from pipeline import InvalidRequest, load_model
 from pipeline.provenance import Provenance
 from studio import Accounts, SignInRequired, Studio
-from web.views import card_html, comments_html
 
 HOUR = 3600
 
@@ -148,8 +147,7 @@ def test_signed_out_visitors_can_only_watch(world):
     alice = accounts.user_for(accounts.sign_up("alice", "a long password", first.invite_codes[0]))
     post = studio.create(alice, "a red ball moving left on a frozen lake", seed=1)
     studio.publish(alice, post["id"], "public", False)
-    cards, _ = studio.feed(None, "For you")
-    assert [c.post["id"] for c in cards] == [post["id"]]
+    assert [p.id for p in studio.feed(None, "For you").posts] == [post["id"]]
     for action in (lambda: studio.toggle_like(None, post["id"]), lambda: studio.comment(None, post["id"], "hi"),
                    lambda: studio.create(None, "a red ball"), lambda: studio.feed(None, "Following"),
                    lambda: studio.follow(None, "alice")):
@@ -168,13 +166,12 @@ def test_drafts_stay_private_until_published_and_remixes_link_back(world):
         with pytest.raises(NotFound):
             studio.create(viewer or bob, "a remix", parent_id=draft["id"])
     studio.publish(alice, draft["id"], "public", True)
-    card, _, _, _ = studio.post(bob, draft["id"])
-    assert card.post["prompt"] is None  # hidden prompt
+    assert studio.post(bob, draft["id"]).post.prompt is None  # hidden prompt
     remix = studio.create(bob, "a pink car moving right in a city at night", parent_id=draft["id"], strength=0.5)
     studio.publish(bob, remix["id"], "public", False)
-    _, _, remixes, chain = studio.post(alice, draft["id"])
-    assert [r["id"] for r in remixes] == [remix["id"]]
-    assert [p["id"] for p in studio.post(alice, remix["id"])[3]] == [draft["id"], remix["id"]]
+    assert [r.id for r in studio.post(alice, draft["id"]).remixes] == [remix["id"]]
+    assert [p.id for p in studio.post(alice, remix["id"]).lineage] == [draft["id"], remix["id"]]
+    assert studio.get_post(alice, remix["id"]).parent_handle == "alice"
 
 
 def test_a_failed_generation_leaves_no_post_and_no_file(world):
@@ -191,9 +188,9 @@ def test_what_users_type_is_shown_as_text(world):
     post = studio.create(alice, "<script>alert(1)</script> a red ball", seed=3)
     studio.publish(alice, post["id"], "public", False)
     studio.comment(alice, post["id"], "<img src=x onerror=alert(1)>")
-    card, comments, _, _ = studio.post(alice, post["id"])
-    assert "<script>" not in card_html(card) and "&lt;script&gt;" in card_html(card)
-    assert "<img" not in comments_html(comments) and "&lt;img src=x onerror=alert(1)&gt;" in comments_html(comments)
+    detail = studio.post(alice, post["id"])
+    assert detail.post.prompt.startswith("<script>alert(1)</script>")  # kept as written; the page sets it as text
+    assert [c.text for c in detail.comments] == ["<img src=x onerror=alert(1)>"]  # kept as written; the page sets it as text
 
 
 def test_a_fresh_instance_gets_a_demo_community_marked_as_demo(world):
@@ -201,11 +198,11 @@ def test_a_fresh_instance_gets_a_demo_community_marked_as_demo(world):
 
     store, media, accounts, studio, first = world
     seed_demo_community(studio)
-    cards, _ = studio.feed(None, "Latest", limit=50)
-    assert len(cards) == len(POSTS) + len(REMIXES)
-    assert all(c.post["model"]["demo"] and c.video.exists() for c in cards)
-    assert sum(c.post["parent_id"] is not None for c in cards) == len(REMIXES)
-    assert sum(c.post["likes"] for c in cards) > 0 and sum(c.post["comments"] for c in cards) > 0
+    posts = studio.feed(None, "Latest", limit=50).posts
+    assert len(posts) == len(POSTS) + len(REMIXES)
+    assert all(p.demo and p.video.exists() for p in posts)
+    assert sum(p.parent_id is not None for p in posts) == len(REMIXES)
+    assert sum(p.likes for p in posts) > 0 and sum(p.comments for p in posts) > 0
     mira = store.user_by_handle("mira")
     assert mira["display_name"].endswith("demo") and store.friends(mira["id"])
     assert store.password_hash("mira")[1] is None  # nobody can sign in as a demo person
@@ -277,7 +274,7 @@ def test_admins_take_down_reported_videos_with_their_files_and_every_action_is_l
     with pytest.raises(NotFound):
         studio.post(bob, bad["id"])
     studio.moderate(admin, r3["id"], "take_down")
-    assert studio.post(alice, fine["id"])[1] == []
+    assert studio.post(alice, fine["id"]).comments == ()
     studio.moderate(admin, r4["id"], "dismiss")
     assert studio.moderation_queue(admin) == []  # the admin's own report on the same video closed with it
     log = store.moderation_log(admin)
@@ -309,7 +306,7 @@ def test_every_moderation_action_refuses_everyone_but_an_admin(world):
             with pytest.raises(PermissionDenied):
                 action(who)
     # Nothing happened: the video is up, alice can act, both reports are open.
-    assert studio.post(bob, post["id"])[0].post["deleted_at"] is None and not store.is_suspended(alice)
+    assert studio.get_post(bob, post["id"]) and not store.is_suspended(alice)
     admin = accounts.user_for(accounts.sign_in("admin", first.admin_password))
     assert {r["id"] for r in studio.moderation_queue(admin)} == {report["id"], account_report["id"]}
 

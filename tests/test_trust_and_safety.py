@@ -106,7 +106,7 @@ def test_harassing_comments_are_refused_and_naming_a_celebrity_in_a_comment_is_f
     with pytest.raises(ContentRefused, match="(?i)hate|harass"):
         studio.comment(bob, post["id"], "you are a pathetic worthless idiot, nobody wants you here, get lost loser")
     studio.comment(bob, post["id"], "this looks like something Taylor Swift would post")
-    assert [c["text"] for c in studio.post(alice, post["id"])[1]] == [
+    assert [c.text for c in reversed(studio.post(alice, post["id"]).comments)] == [
         "this looks like something Taylor Swift would post"]
 
 
@@ -135,8 +135,8 @@ def test_a_remix_keeps_its_sources_cameos_and_needs_their_owners_permission(worl
 
     remix = studio.create(carol, "a blue sky over a frozen lake", parent_id=original["id"], strength=0.5, seed=6)
     assert remix["cameo_ids"] == [cameo]  # her face is still in the pixels
-    assert [c.post["id"] for c in studio.videos_with_my_cameo(alice)][0] == remix["id"]
-    assert studio.post(alice, remix["id"])[0].post["id"] == remix["id"]  # the owner sees others' drafts with her
+    assert [p.id for p in studio.videos_with_my_cameo(alice)][0] == remix["id"]
+    assert studio.post(alice, remix["id"]).post.id == remix["id"]  # the owner sees others' drafts with her
     with pytest.raises(NotFound):
         studio.post(bob, remix["id"])  # nobody else does
     with pytest.raises(CameoNotAllowed, match='"no alcohol"'):
@@ -154,8 +154,8 @@ def test_a_remix_keeps_its_sources_cameos_and_needs_their_owners_permission(worl
         studio.create(carol, "@alice waving", seed=7)
     mine = studio.publish(alice, studio.create(alice, "@alice waving at the camera", seed=8)["id"], "public", False)
     for feed in ("For you", "Latest"):
-        assert mine["id"] not in [c.post["id"] for c in studio.feed(carol, feed)[0]]
-        assert mine["id"] in [c.post["id"] for c in studio.feed(bob, feed)[0]]
+        assert mine["id"] not in [p.id for p in studio.feed(carol, feed).posts]
+        assert mine["id"] in [p.id for p in studio.feed(bob, feed).posts]
     assert store.is_blocked(carol, alice)
 
 
@@ -171,7 +171,7 @@ def test_a_suspended_account_cannot_sign_in_or_act_and_its_videos_go(world):
     assert accounts.user_for(session) is None
     with pytest.raises(PermissionDenied, match="suspended"):
         accounts.sign_in("carol", "a long password")
-    assert post["id"] not in [c.post["id"] for c in studio.feed(bob, "Latest")[0]]
+    assert post["id"] not in [p.id for p in studio.feed(bob, "Latest").posts]
 
 
 # -- provenance ------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_verify_finds_the_post_after_a_reencode_and_a_downscale_and_not_in_forei
                           "public", False)
     copy = reencode(world.media.path(post["video"]), world.tmp / "reupload.mp4", "scale=iw/2:ih/2", crf=28)
     check, card = studio.verify(bob, copy)
-    assert check.from_this_instance and check.post_id == post["id"] and card.post["id"] == post["id"]
+    assert check.from_this_instance and check.post_id == post["id"] and card.id == post["id"]
     assert check.credentials.state == "Missing"  # a re-encode strips the manifest; the watermark survives
 
     draft = studio.create(alice, "a black car moving right in a city", seed=13)

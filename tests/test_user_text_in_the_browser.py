@@ -18,14 +18,15 @@ from playwright.sync_api import expect
 import face_clips
 from conftest import app_running, start_app
 from feed_store import FeedStore
+from page_helpers import go, open_feed, sign_in, slide
 
 SVG_LINK = '<svg width="200" height="40"><a href="javascript:alert(7)"><text x="5" y="25">CLICKME</text></a></svg>'
 PAYLOADS = ("<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "<script>alert(1)</script>",
             "javascript:alert(1)", "[x](javascript:alert(1))", SVG_LINK)
 DISPLAY_NAME = '<img src=x onerror=alert(2)>"><b>'
 USER_TEXT = (".dr-prompt, .dr-comment-text, .dr-profile, .dr-lineage, .dr-report, [data-testid=toast-text], "
-             ".prose, .dr-why")
-"""Where user text is shown: cards, comments, profiles, lineage, reports, toasts and Markdown outputs."""
+             ".prose, .dr-why, .dr-info, .dr-line, .dr-toast")
+"""Where user text is shown: the feed's slides and sheets, profiles, lineage, reports, the inbox, toasts and Markdown."""
 
 MARKUP_FROM_USER_TEXT = """() => {
     const found = [];
@@ -100,19 +101,6 @@ def planted(app, tmp_path_factory):
     return {"posts": posts, "hidden": hidden, "admin": admin}
 
 
-def sign_in(page, app, handle: str, password: str) -> None:
-    page.goto(app.url)
-    page.get_by_role("tab", name="Account").click()
-    page.get_by_label("Your handle").fill(handle)
-    page.get_by_label("Your password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text(f"Signed in as @{handle}").wait_for(timeout=20_000)
-
-
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-
-
 def toast(page, containing: str) -> None:
     """Wait for a toast holding ``containing`` as text, then close every toast."""
     try:
@@ -125,44 +113,52 @@ def toast(page, containing: str) -> None:
 @pytest.mark.parametrize("who", ["alice", "bob"])
 def test_prompts_comments_and_lineage_show_as_text(page, app, planted, who):
     sign_in(page, app, who, f"{who} has a long password")
-    open_tab(page, "Feed")
-    page.get_by_role("radio", name="Latest").check()
-    page.locator(".dr-card").nth(len(PAYLOADS) - 1).wait_for(timeout=30_000)
-    page.get_by_text("CLICKME").locator("visible=true").first.wait_for(timeout=30_000)
+    open_feed(page, "Latest")
+    page.locator(".dr-slide").nth(len(PAYLOADS) - 1).wait_for(timeout=30_000)
     assert_inert(page, f"the feed as {who}", *PAYLOADS)
-    hidden = page.locator(f'.dr-card[data-post="{planted["hidden"]["id"]}"]')
+    hidden = slide(page, planted["hidden"]["id"])
     if who == "alice":  # a hidden prompt: its author alone reads it
-        assert "CLICKME" in hidden.inner_text()
+        assert "CLICKME" in hidden.locator(".dr-prompt").inner_text()
     else:
         assert hidden.count() == 0  # bob reported it
 
-    first = page.locator(".dr-post").filter(has=page.locator(f'.dr-card[data-post="{planted["posts"][0]["id"]}"]'))
-    first.locator(".dr-comments").get_by_text("nice", exact=False).first.wait_for(timeout=30_000)
+    first = slide(page, planted["posts"][0]["id"])
+    first.locator(".dr-open-comments").click()
+    page.locator(".dr-comment-text").filter(has_text="nice").first.wait_for(timeout=30_000)
     assert_inert(page, f"comments as {who}", *(f"nice {p}" for p in PAYLOADS))
-    first.locator(".dr-report-target input").click()  # the report picker lists the comments by their text
-    page.get_by_role("option").filter(has_text="nice").first.wait_for(timeout=10_000)
-    assert_inert(page, f"the report picker as {who}")
-    page.keyboard.press("Escape")
+    page.locator(".dr-sheet .dr-close").click()
+    first.locator(".dr-more").click()
+    page.locator(".dr-why-button").click()
+    assert_inert(page, f"why you see it, as {who}")
+    page.locator(".dr-sheet .dr-close").click()
 
-    first.get_by_role("button", name="Remix").click()
+    first.locator(".dr-remix").click()
     page.locator(".dr-lineage").locator("visible=true").first.wait_for(timeout=30_000)
     expect(page.get_by_label("New prompt")).to_have_value(re.compile(re.escape(PAYLOADS[0]) + "$"), timeout=30_000)
-    assert_inert(page, f"the remix tab as {who}")
+    assert_inert(page, f"the remix composer as {who}")
 
 
-def test_the_authors_profile_shows_her_prompts_as_text(page, app, planted):
+def search_profile(page, handle: str) -> None:
+    go(page, "Profile")
+    find = page.locator("#dr-find textarea, #dr-find input").first
+    find.fill(handle)
+    find.press("Enter")
+
+
+def test_the_authors_profile_and_her_videos_show_as_text(page, app, planted):
     sign_in(page, app, "bob", "bob has a long password")
-    open_tab(page, "Profile")
-    page.get_by_label("Whose profile").fill("alice")
-    page.get_by_label("Whose profile").press("Enter")
-    page.locator(".dr-profile").get_by_text("@alice").wait_for(timeout=30_000)
-    page.locator(".dr-card").nth(len(PAYLOADS) - 1).wait_for(timeout=30_000)
-    assert_inert(page, "alice's profile for bob", *PAYLOADS)
+    search_profile(page, "alice")
+    page.locator("#dr-profile-head").get_by_text("@alice").wait_for(timeout=30_000)
+    page.locator("#dr-profile-grid .dr-tile").nth(len(PAYLOADS) - 1).wait_for(timeout=30_000)
+    assert_inert(page, "alice's profile for bob")
+    page.locator("#dr-profile-grid .dr-tile").first.click()  # opens in the feed, prompt and all
+    page.locator(".dr-slide").first.wait_for(timeout=30_000)
+    assert_inert(page, "alice's video opened from her profile", "CLICKME")
 
 
 def test_a_handle_typed_as_markup_is_refused_as_text(page, app, planted):
     page.goto(app.url)
-    open_tab(page, "Account")
+    go(page, "Me")
     for payload in PAYLOADS[:3]:
         page.get_by_label("Choose a handle").fill(payload)
         page.get_by_label("Choose a password").fill("a long enough password")
@@ -172,16 +168,15 @@ def test_a_handle_typed_as_markup_is_refused_as_text(page, app, planted):
         assert_inert(page, f"sign-up with the handle {payload}")
 
 
-@pytest.mark.parametrize("who", ["mallory's own profile", "bob"])
+@pytest.mark.parametrize("who", ["a visitor", "bob"])
 def test_a_display_name_from_hugging_face_shows_as_text(page, app, planted, who):
     if who == "bob":
         sign_in(page, app, "bob", "bob has a long password")
     else:
         page.goto(app.url)
-    open_tab(page, "Profile")
-    page.get_by_label("Whose profile").fill("mallory")
-    page.get_by_label("Whose profile").press("Enter")
-    page.locator(".dr-profile").get_by_text("@mallory").wait_for(timeout=30_000)
+        page.locator(".dr-slides").wait_for(timeout=30_000)
+    search_profile(page, "mallory")
+    page.locator("#dr-profile-head").get_by_text("@mallory").wait_for(timeout=30_000)
     assert DISPLAY_NAME in page.locator(".dr-profile h3").inner_text()
     assert_inert(page, f"mallory's profile for {who}")
 
@@ -189,23 +184,21 @@ def test_a_display_name_from_hugging_face_shows_as_text(page, app, planted, who)
 def test_typed_payloads_come_back_as_text_in_messages_and_toasts(page, app, planted):
     sign_in(page, app, "alice", "alice has a long password")
     for payload in PAYLOADS:  # a handle that does not exist is quoted back in the toast
-        open_tab(page, "Profile")
-        page.get_by_label("Whose profile").fill(payload)
-        page.get_by_label("Whose profile").press("Enter")
+        search_profile(page, payload)
         toast(page, "No user @")
-        assert_inert(page, f"the profile box with {payload}")
+        assert_inert(page, f"the profile search with {payload}")
         page.reload()
-        page.get_by_text("Signed in as @alice").wait_for(timeout=20_000)
+        page.locator(".dr-slides").wait_for(timeout=30_000)
 
-    open_tab(page, "Cameo")
+    go(page, "Cameo")
     page.get_by_label("Restrictions").fill(f"never in swimwear {SVG_LINK}")
-    page.get_by_label("Approved people").fill("")
-    page.get_by_role("radio", name="everyone").check()
+    page.get_by_role("textbox", name="People I approve").fill("")
+    page.get_by_role("radio", name="Everyone").check()
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Saved:").wait_for(timeout=20_000)
     assert_inert(page, "the owner's saved restrictions", "CLICKME")
     for payload in PAYLOADS[:3]:
-        page.get_by_label("Approved people").fill(payload)
+        page.get_by_role("textbox", name="People I approve").fill(payload)
         page.get_by_role("button", name="Save").click()
         toast(page, "No user @")
         assert_inert(page, f"approved people {payload}")
@@ -213,7 +206,7 @@ def test_typed_payloads_come_back_as_text_in_messages_and_toasts(page, app, plan
 
 def test_a_refusal_quoting_the_owner_shows_her_words_as_text(page, app, planted):
     sign_in(page, app, "bob", "bob has a long password")
-    open_tab(page, "Create")
+    go(page, "Create")
     page.get_by_label("Prompt", exact=True).fill("@alice in swimwear at the beach")
     page.get_by_role("button", name="Generate").click()
     toast(page, "does not allow this")
@@ -223,25 +216,30 @@ def test_a_refusal_quoting_the_owner_shows_her_words_as_text(page, app, planted)
 
 def test_the_moderators_see_reports_and_refusals_as_text(page, app, planted):
     sign_in(page, app, "admin", app.admin_password)
-    open_tab(page, "Moderation")
+    go(page, "Me")
+    page.get_by_role("button", name="Moderation").click()
     page.locator(".dr-report-row").nth(len(PAYLOADS) + 1).wait_for(timeout=30_000)
     assert_inert(page, "the moderation queue", *(f"reason {p}" for p in PAYLOADS), *(f"nice {p}" for p in PAYLOADS), "reported by @bob")
     assert_inert(page, "the refusals", f"blood everywhere {PAYLOADS[0]}")
 
 
 def test_sign_out_survives_a_reload_and_the_old_token_is_dead(page, app, planted):
+    def shown_as(words: str) -> None:  # after a reload, in Me (a section's content is drawn when it is opened)
+        page.locator(".dr-slides").wait_for(timeout=30_000)
+        go(page, "Me")
+        page.get_by_text(words).first.wait_for(timeout=30_000)
+
     sign_in(page, app, "bob", "bob has a long password")
     token = page.evaluate("() => Object.entries(localStorage).find(([k]) => k.includes('dreamreel-session'))")
     assert token is not None  # the session is kept in the browser, encrypted
     page.reload()
-    page.get_by_text("Signed in as @bob").wait_for(timeout=20_000)
-    open_tab(page, "Account")
+    shown_as("Signed in as @bob")
     page.get_by_role("button", name="Sign out", exact=True).click()
-    page.get_by_text("Signed out").locator("visible=true").first.wait_for(timeout=20_000)
+    page.get_by_text("Signed out").first.wait_for(state="attached", timeout=20_000)
     page.reload()
-    page.get_by_text("Signed out").locator("visible=true").first.wait_for(timeout=20_000)
+    shown_as("Signed out")
     # Putting the old saved value back does not sign anyone in: the session itself has ended.
     page.evaluate("([k, v]) => localStorage.setItem(k, v)", token)
     page.reload()
-    page.get_by_text("Signed out").locator("visible=true").first.wait_for(timeout=20_000)
+    shown_as("Signed out")
     assert not re.search("Signed in as", page.content())

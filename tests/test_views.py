@@ -44,7 +44,7 @@ from pipeline.invisible_watermark import WatermarkReading
 from pipeline.provenance import Provenance, VideoCheck
 from pipeline.video_io import write_mp4
 from web import views
-from studio.service import Card, Studio
+from studio.service import Studio
 
 SVG_LINK = '<svg width="200" height="40"><a href="javascript:alert(7)"><text x="5" y="25">CLICKME</text></a></svg>'
 PAYLOADS = ("<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>', "<script>alert(1)</script>",
@@ -122,8 +122,6 @@ def hostile(value: Any, text: str, keep: frozenset[str] = frozenset(), key: str 
         return {k: hostile(v, text, keep, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(hostile(v, text, keep) for v in value)
-    if isinstance(value, Card):
-        return dataclasses.replace(value, post=hostile(value.post, text, keep), reasons=hostile(value.reasons, text))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(value, **{f.name: hostile(getattr(value, f.name), text, keep, f.name)
                                              for f in dataclasses.fields(value) if f.init})
@@ -162,19 +160,19 @@ def shown(tmp_path_factory) -> dict[str, Any]:
     store.resolve_report(admin, store.report(bob, "user", carol, "just because")["id"], "dismiss")
     store.record_refusal(alice, "prompt", "violence", "something violent")
 
-    cards, _ = studio.feed(bob, "For you")
-    card, _, remixes, _ = studio.post(bob, remix)
-    _, comments, _, _ = studio.post(bob, original)
-    _, _, _, chain = studio.post(bob, green)
-    _, _, _, broken_chain = studio.post(bob, orphan)
+    cards = list(studio.feed(bob, "For you").posts)
+    card, remixes = studio.post(bob, remix).post, studio.post(bob, remix).remixes
+    comments = studio.post(bob, original).comments
+    chain = studio.post(bob, green).lineage
+    broken_chain = studio.post(bob, orphan).lineage
     queue = studio.moderation_queue(admin)
     data = {"cards": cards, "card": card, "comments": comments, "remixes": remixes, "chain": chain,
             "broken_chain": broken_chain, "profile": studio.profile(carol, "alice"), "reports": queue,
             "refusals": studio.refusals(admin), "log": studio.moderation_log(admin)}
     # What the views are meant to show must really be in the data, or the tests below check nothing.
-    assert any(c.reasons for c in cards) and card.post["parent_id"] == original
-    assert len(comments) == 2 and remixes and len(chain) == 3 and broken_chain[0].get("unavailable")
-    assert data["profile"]["followers"] and data["profile"]["following"] and data["profile"]["mutuals"]
+    assert any(c.reasons for c in cards) and card.parent_id == original and card.parent_handle == "alice"
+    assert len(comments) == 2 and remixes and len(chain) == 3 and broken_chain[0] is None
+    assert data["profile"].followers and data["profile"].following and data["profile"].friends
     assert sorted(r["kind"] for r in queue) == ["comment", "post", "user"]
     assert data["refusals"] and data["log"]
     yield data
@@ -254,9 +252,9 @@ def _verify_ours(shown: dict[str, Any], text: str) -> str:
     """A video from here with its post found: every credentials string hostile, and the post's card too."""
     card = hostile(shown["card"], text)
     credentials = CredentialsCheck(state="Trusted", ai_generated=True,
-                                   generation={"model": text, "post_id": card.post["id"], "seed": 3},
+                                   generation={"model": text, "post_id": card.id, "seed": 3},
                                    parent=text, signer=text, failures=(text, text))
-    check = VideoCheck(tag={"generator": text}, watermark=WatermarkReading(card.post["id"], 0.93),
+    check = VideoCheck(tag={"generator": text}, watermark=WatermarkReading(card.id, 0.93),
                        credentials=credentials)
     return views.verify_html(check, card)
 
@@ -277,16 +275,13 @@ def _verify_unreachable_post(shown: dict[str, Any], text: str) -> str:
 
 
 VIEWS: dict[str, Build] = {
-    "card_html": lambda s, t: "".join(views.card_html(c) for c in hostile(s["cards"] + [s["card"]], t)),
-    "card_html[prompt hidden]": lambda s, t: views.card_html(
-        hostile(dataclasses.replace(s["card"], post={**s["card"].post, "prompt": None}), t)),
-    "comments_html": lambda s, t: views.comments_html(hostile(s["comments"], t)),
     "lineage_html": lambda s, t: views.lineage_html(hostile(s["chain"], t), hostile(s["remixes"], t)),
     "lineage_html[unavailable ancestor]": lambda s, t: views.lineage_html(hostile(s["broken_chain"], t), []),
-    "people_html": lambda s, t: views.people_html(hostile(s["profile"], t)),
+    "profile_html": lambda s, t: views.profile_html(hostile(s["profile"], t)),
+    "profile_html[initials]": lambda s, t: views.profile_html(hostile(dataclasses.replace(s["profile"], avatar=None), t)),
     "report_html": lambda s, t: "".join(views.report_html(r) for r in hostile(s["reports"], t, frozenset({"kind"}))),
     "refusals_html": lambda s, t: views.refusals_html(hostile(s["refusals"], t)),
-    "moderation_log_html": lambda s, t: views.moderation_log_html(hostile(s["log"], t), lambda admin_id: t),
+    "moderation_log_html": lambda s, t: views.moderation_log_html(hostile(s["log"], t)),
     "verify_html": _verify_ours,
     "verify_html[foreign claims]": _verify_claims,
     "verify_html[post not visible]": _verify_unreachable_post,
@@ -295,8 +290,8 @@ VIEWS: dict[str, Build] = {
 
 MESSAGES = {"html_text", "markdown_text", "error", "notice", "user_facing"}
 """Checked one by one below: they escape text for a caller, not render a stored thing."""
-NOT_USER_TEXT = {"when"}
-"""Public functions that show nothing a user wrote (``when`` formats a timestamp)."""
+NOT_USER_TEXT = {"when", "file_url"}
+"""Public functions that show nothing a user wrote (``when`` formats a timestamp, ``file_url`` a media path)."""
 
 
 def test_every_view_function_is_checked():

@@ -12,6 +12,7 @@ a forged or expired token acts as nobody (signed out).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
@@ -19,16 +20,15 @@ from gradio.data_classes import FileData
 
 from .handlers import App
 from .inputs import optional_whole_number, real_number, whole_number
-from studio.service import Card
-from .views import user_facing
+from studio import PostView
+from .views import file_url, user_facing
 
 
-def _post(card: Card) -> dict[str, Any]:
-    """A post as JSON, with where to fetch its video and thumbnail."""
-    out = {k: v for k, v in card.post.items() if k not in ("video", "thumbnail", "preview")}
-    out["video_url"] = f"/gradio_api/file={card.video}" if card.video else None
-    out["thumbnail_url"] = f"/gradio_api/file={card.thumbnail}" if card.thumbnail else None
-    out["reasons"] = list(card.reasons)
+def _post(post: PostView) -> dict[str, Any]:
+    """A post as JSON: the typed view's fields, with where to fetch its video and thumbnail instead of their paths."""
+    out = {k: v for k, v in asdict(post).items() if k not in ("video", "thumbnail")}
+    out.update(video_url=file_url(post.video), thumbnail_url=file_url(post.thumbnail), reasons=list(post.reasons),
+               cameo_handles=list(post.cameo_handles), draft=post.is_draft)
     return out
 
 
@@ -66,40 +66,43 @@ def register(app: App) -> None:
     @endpoint
     def feed(session: str, which: str = "For you", cursor: str = "") -> dict:
         """A page of "For you", "Following" or "Latest", and the cursor of the next page."""
-        cards, next_cursor = studio.feed(user(session), which, cursor or None)
-        return {"posts": [_post(c) for c in cards], "next_cursor": next_cursor}
+        page = studio.feed(user(session), which, cursor or None)
+        return {"posts": [_post(p) for p in page.posts], "next_cursor": page.next_cursor}
 
     @endpoint
     def post(session: str, post_id: int) -> dict:
         """One post with its comments, remixes and lineage."""
-        card, comments, remixes, chain = studio.post(user(session), whole_number(post_id, "A post id"))
-        return {"post": _post(card), "comments": comments, "remixes": [r["id"] for r in remixes],
-                "lineage": [p["id"] for p in chain]}
+        detail = studio.post(user(session), whole_number(post_id, "A post id"))
+        return {"post": _post(detail.post), "comments": [asdict(c) for c in detail.comments],
+                "remixes": [r.id for r in detail.remixes], "lineage": [None if p is None else p.id for p in detail.lineage]}
 
     @endpoint
     def generate(session: str, prompt: str, seed: int | None = None, steps: int | None = None) -> dict:
         """Make a video (a draft); @handle mentions star cameos you may use."""
-        post = studio.create(user(session), prompt, seed=optional_whole_number(seed, "A seed"),
+        actor = user(session)
+        post = studio.create(actor, prompt, seed=optional_whole_number(seed, "A seed"),
                              num_inference_steps=optional_whole_number(steps, "Steps"))
-        return _post(studio.card(post))
+        return _post(studio.get_post(actor, post["id"]))
 
     @endpoint
     def remix(session: str, post_id: int, prompt: str, strength: float = 0.6, seed: int | None = None) -> dict:
         """Remix a post you can see into a new draft that links back to it."""
-        post = studio.create(user(session), prompt, parent_id=whole_number(post_id, "A post id"),
+        actor = user(session)
+        post = studio.create(actor, prompt, parent_id=whole_number(post_id, "A post id"),
                              strength=real_number(strength, "The strength"), seed=optional_whole_number(seed, "A seed"))
-        return _post(studio.card(post))
+        return _post(studio.get_post(actor, post["id"]))
 
     @endpoint
     def publish(session: str, post_id: int, visibility: str = "public", hide_prompt: bool = False) -> dict:
         """Publish a draft to "public" or "friends"."""
-        post = studio.publish(user(session), whole_number(post_id, "A post id"), visibility, bool(hide_prompt))
-        return _post(studio.card(post))
+        actor = user(session)
+        post = studio.publish(actor, whole_number(post_id, "A post id"), visibility, bool(hide_prompt))
+        return _post(studio.get_post(actor, post["id"]))
 
     @endpoint
     def drafts(session: str) -> list:
         """Your unpublished videos."""
-        return [_post(c) for c in studio.drafts(user(session))]
+        return [_post(p) for p in studio.drafts(user(session))]
 
     @endpoint
     def like(session: str, post_id: int) -> dict:
@@ -157,10 +160,10 @@ def register(app: App) -> None:
     def verify(session: str, video: FileData) -> dict:
         """Check any video: made on this instance? which post? invisible watermark? C2PA manifest valid?"""
         with app.received(video) as copy:
-            check, card = studio.verify(user(session), copy)
+            check, found = studio.verify(user(session), copy)
         credentials = check.credentials
         return {"from_this_instance": check.from_this_instance, "post_id": check.post_id,
-                "post": _post(card) if card is not None else None,
+                "post": _post(found) if found is not None else None,
                 "watermark": None if check.watermark is None else {"post_id": check.watermark.payload,
                                                                    "confidence": check.watermark.confidence},
                 "credentials": {"state": credentials.state, "ai_generated": credentials.ai_generated,
@@ -178,14 +181,15 @@ def register(app: App) -> None:
     @endpoint
     def cameo_challenge(session: str) -> str:
         """Which way to turn first in your recording ("left" or "right"); the next create_cameo checks it."""
-        return app.issue_challenge(user(session)).first
+        return app.new_challenge(user(session)).first
 
     @endpoint
     def create_cameo(session: str, clip: FileData, keep_recording: bool = False) -> dict:
         """Make your cameo from a recording of yourself (vocabulary.CLIP_RULE long) that follows the latest challenge."""
         actor = user(session)
         with app.received(clip) as recording:
-            cameo = studio.create_cameo(actor, recording, app.take_challenge(actor), bool(keep_recording))
+            cameo = studio.create_cameo(actor, recording, app.issued_challenge(actor), bool(keep_recording))
+            app.challenge_done(actor)
         return {k: cameo[k] for k in ("id", "owner_id", "permission")}
 
     @endpoint
@@ -199,7 +203,7 @@ def register(app: App) -> None:
     @endpoint
     def cameo_videos(session: str) -> list:
         """Every video that uses your cameo, others' drafts included."""
-        return [_post(c) for c in studio.videos_with_my_cameo(user(session))]
+        return [_post(p) for p in studio.videos_with_my_cameo(user(session))]
 
     @endpoint
     def usable_cameos(session: str) -> list:

@@ -12,7 +12,8 @@ import os
 import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from gradio.utils import get_upload_folder
@@ -22,15 +23,18 @@ from feed_store import FeedStore, StoreError
 from feed_store.media import MediaFolder
 from settings import Settings
 
-from studio import Accounts, Studio
+from studio import Accounts, Studio, UserView
 from studio.demo import seed_demo_community
-from vocabulary import CLIP_RULE, MAX_UPLOAD_MB, REPORT_REASONS
+from vocabulary import MAX_UPLOAD_MB
 
-from .inputs import optional_whole_number, real_number, received_upload, whole_number
-from .views import (
-    card_html, comments_html, error, lineage_html, markdown_text, moderation_log_html, notice, people_html,
-    refusals_html, report_html, user_facing, verify_html,
-)
+from .inbox import inbox_value
+from .inputs import received_upload
+from .nav import section_of
+from .views import error, markdown_text, moderation_log_html, refusals_html, report_html, user_facing, verify_html
+
+if TYPE_CHECKING:
+    from .account_page import AccountPage
+    from .feed_page import FeedPage
 
 log = logging.getLogger("dreamreel")
 
@@ -45,8 +49,8 @@ class App:
         self.studio = studio
         self.on_space = bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
         self.browser_secret = accounts.derived_secret("browser-state")
-        self._cancels: dict[int, threading.Event] = {}
         self._challenges: dict[int, Challenge] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def from_env(cls) -> App:
@@ -75,7 +79,9 @@ class App:
         # show_error: the handlers turn every error into a message a user can act on (views.user_facing), so what
         # reaches Gradio unhandled is Gradio's own refusal of a request, e.g. a file argument that names a path it
         # was never sent; without show_error that refusal would reach the visitor as an empty "Error".
-        return {"allowed_paths": [str(videos)], "max_file_size": f"{MAX_UPLOAD_MB}mb", "show_error": True}
+        shell = (Path(__file__).parent / "static" / "shell.css").read_text()
+        return {"allowed_paths": [str(videos)], "max_file_size": f"{MAX_UPLOAD_MB}mb", "show_error": True,
+                "head": f"<style>{shell}</style>"}
 
     def received(self, upload: Any) -> AbstractContextManager[Path]:
         """A private copy of a file this request uploaded (see :mod:`web.inputs`); refused for any other path."""
@@ -107,267 +113,91 @@ class App:
         except Exception:
             log.exception("warm-up failed; the model loads again on the first video")
 
-    def issue_challenge(self, user: int | None) -> Challenge:
-        """A fresh head-turn challenge for the user's next cameo recording (kept on the server)."""
+    def challenge_for(self, user: int) -> Challenge:
+        """The head-turn challenge shown to ``user``: the same one until a cameo is made from it or they ask again."""
+        with self._lock:
+            return self._challenges.setdefault(user, Challenge.random())
+
+    def new_challenge(self, user: int | None) -> Challenge:
+        """New head-turn instructions for ``user`` (kept on the server; a visitor's are not kept)."""
         challenge = Challenge.random()
         if user is not None:
-            self._challenges[user] = challenge
+            with self._lock:
+                self._challenges[user] = challenge
         return challenge
 
-    def take_challenge(self, user: int | None) -> Challenge:
-        challenge = self._challenges.pop(user, None) if user is not None else None
+    def issued_challenge(self, user: int | None) -> Challenge:
+        """The challenge an API client asked for with ``/cameo_challenge``; refused when it asked for none."""
+        challenge = self._challenges.get(user) if user is not None else None
         if challenge is None:
             raise CameoRejected("challenge", "Get the head-turn instructions first, then record following them.")
         return challenge
 
+    def challenge_done(self, user: int) -> None:
+        """A cameo was made: the next one (after a deletion) gets new instructions."""
+        with self._lock:
+            self._challenges.pop(user, None)
+
     def whoami(self, user: int | None) -> str:
+        me = self.studio.me(user)
+        if me is None:
+            return "Signed out: you can watch public videos. Sign in or join with an invite to make, like and comment."
+        return f"Signed in as **@{markdown_text(me.handle)}**" + (" (admin)" if me.is_admin else "")
+
+    def me(self, session: str | None) -> UserView | None:
+        return self.studio.me(self._user(session))
+
+    # -- moving between sections ------------------------------------------------------------------
+
+    def go(self, session: str | None, event: gr.EventData):
+        """The bottom bar's ``go``: show the section; Profile means one's own profile."""
+        tab = section_of(event)
+        return gr.Tabs(selected=tab), tab, ("" if tab == "profile" else gr.skip())
+
+    @staticmethod
+    def entered(section: str, show: Callable[..., Any]) -> Callable[..., Any]:
+        """A handler for the bar's ``change`` that fills ``section`` when it is the one opened (else changes nothing)."""
+        def handler(session: str | None, shown: str, *rest: Any):
+            return show(session, *rest) if shown == section else gr.skip()
+        handler.__name__ = f"enter_{section}"
+        return handler
+
+    def unread(self, session: str | None):
+        """The Activity badge: how many notifications the signed-in person has not seen."""
+        return gr.HTML(unread=self.studio.unread_activity(self._user(session)))
+
+    @user_facing
+    def activity(self, session: str | None):
+        """The activity inbox, grouped; opening it marks everything read (the badge goes)."""
+        user = self._user(session)
         if user is None:
-            return "Signed out: you can watch public videos. Sign in (Account tab) to make, like and comment."
-        me = self.store.get_user(user)
-        return f"Signed in as **@{markdown_text(me['handle'])}**" + (" (admin)" if me.get("is_admin") else "")
+            return inbox_value((), "Sign in to see who liked, commented on or remixed your videos."), gr.HTML(unread=0)
+        items = self.studio.activity(user)
+        self.studio.mark_activity_read(user)
+        return inbox_value(items), gr.HTML(unread=0)
+
+    def land(self, feed: FeedPage, accounts: AccountPage) -> Callable[[str | None], tuple]:
+        """After signing in, up or out: the feed, shown anew for who is signed in now, and the forms cleared."""
+        def landed(session: str | None):
+            message, position = feed.open(session)
+            return (message, position, gr.Tabs(selected="feed"), "feed", "", "", "", "", "",
+                    *accounts.signed_in_controls(session))
+        return landed
 
     def _user(self, token: str | None) -> int | None:
         return self.accounts.user_for(token)
-
-    # -- cards ------------------------------------------------------------------------------------
-
-    def post_card(self, viewer: int | None, post_id: int, token: gr.State, tabs: gr.Tabs,
-                  remix_source: gr.Number) -> None:
-        """One post with its actions, inside a ``gr.render`` block."""
-        try:
-            card, comments, remixes, chain = self.studio.post(viewer, post_id)
-        except StoreError:
-            return
-        with gr.Group(elem_classes=["dr-post"]):
-            gr.HTML(card_html(card))
-            gr.Video(str(card.video) if card.video else None, loop=True, interactive=False, show_label=False,
-                     elem_classes=["dr-video"], height=320)
-            with gr.Row():
-                like = gr.Button(("♥ " if card.post.get("liked") else "♡ ") + f"{card.post['likes']}",
-                                 elem_classes=["dr-like"], size="sm")
-                remix = gr.Button("Remix", size="sm")
-                share = gr.Button("Share link", size="sm")
-            link = gr.Textbox(visible=False, show_label=False, buttons=["copy"])
-            talk = gr.HTML(comments_html(comments) + lineage_html(chain, remixes))
-            with gr.Row():
-                text = gr.Textbox(placeholder="Add a comment", show_label=False, scale=4, elem_classes=["dr-comment"])
-                send = gr.Button("Comment", size="sm", scale=1)
-            with gr.Row():
-                target = gr.Dropdown(report_targets(card.post, comments), show_label=False, scale=3, interactive=True,
-                                     value=f"post:{post_id}", elem_classes=["dr-report-target"])
-                reason = gr.Dropdown(list(REPORT_REASONS), show_label=False, value=REPORT_REASONS[0], scale=2,
-                                     interactive=True)
-                report = gr.Button("Report", size="sm", scale=1)
-
-        @user_facing
-        def toggle_like(session):
-            liked, count = self.studio.toggle_like(self._user(session), post_id)
-            return gr.Button(("♥ " if liked else "♡ ") + str(count))
-
-        @user_facing
-        def add_comment(session, words):
-            self.studio.comment(self._user(session), post_id, words)
-            _, comments_now, remixes_now, chain_now = self.studio.post(self._user(session), post_id)
-            return comments_html(comments_now) + lineage_html(chain_now, remixes_now), ""
-
-        @user_facing
-        def send_report(session, what, why):
-            kind, _, target_id = str(what or f"post:{post_id}").partition(":")
-            self.studio.report(self._user(session), kind, whole_number(target_id, "What you report"), why)
-            notice("Thanks: the moderators will look at it.")
-
-        def share_link(request: gr.Request):
-            return gr.Textbox(value=f"{_origin(request)}/?post={post_id}", visible=True)
-
-        like.click(toggle_like, [token], [like], api_visibility="private")
-        send.click(add_comment, [token, text], [talk, text], api_visibility="private")
-        report.click(send_report, [token, target, reason], None, api_visibility="private")
-        share.click(share_link, None, [link], api_visibility="private")
-        remix.click(lambda: (gr.Tabs(selected="remix"), post_id), None, [tabs, remix_source], api_visibility="private")
-
-    def cameo_use_row(self, card_post: dict, token: gr.State, listing: gr.State) -> None:
-        """A video using the owner's cameo, with a delete button (inside ``gr.render``)."""
-        post_id = card_post["id"]
-        card = self.studio.card(card_post)
-        with gr.Group():
-            gr.HTML(card_html(card))
-            gr.Video(str(card.video) if card.video else None, interactive=False, show_label=False, height=200)
-            delete = gr.Button("Delete this video", variant="stop", size="sm")
-
-        @user_facing
-        def delete_it(session):
-            user = self._user(session)
-            self.studio.delete_post(user, post_id)
-            return [c.post for c in self.studio.videos_with_my_cameo(user)]
-
-        delete.click(delete_it, [token], [listing], api_visibility="private")
-
-    # -- feed, create, remix ----------------------------------------------------------------------
-
-    @user_facing
-    def load_feed(self, session: str | None, which: str, shown: list[int], cursor: str | None, more: bool):
-        cards, next_cursor = self.studio.feed(self._user(session), which, cursor if more else None)
-        ids = (shown if more else []) + [c.post["id"] for c in cards]
-        return ids, next_cursor, gr.Button(visible=next_cursor is not None)
-
-    def create_choices(self, session: str | None):
-        """The cameo picker (cameos this user may use now) and the settings within the model's limits."""
-        picker = gr.Dropdown(choices=self.studio.usable_cameos(self._user(session)), value=[])
-        limits = self.studio.limits()
-        if limits is None:  # the model is still loading: keep the settings as they are
-            return picker, gr.Dropdown(), gr.Slider(), gr.Dropdown()
-        height, width = limits.default_size
-        frames = list(range(limits.frames[0], limits.frames[1] + 1, limits.frame_step))
-        return (picker, gr.Dropdown(choices=frames, value=limits.default_frames),
-                gr.Slider(minimum=limits.steps[0], maximum=limits.steps[1], value=limits.default_steps),
-                gr.Dropdown(choices=self.sizes(limits), value=f"{width}x{height}"))
-
-    @staticmethod
-    def sizes(limits=None) -> list[str]:
-        """The model's default size and the square sizes it accepts, as "width x height"."""
-        if limits is None:
-            return ["256x256"]
-        height, width = limits.default_size
-        squares = [side for side in (128, 256, 384, 512)
-                   if limits.size[0] <= side <= limits.size[1] and side % limits.size_multiple == 0]
-        return list(dict.fromkeys([f"{width}x{height}"] + [f"{side}x{side}" for side in squares]))
-
-    def _progress(self, progress: gr.Progress):
-        return lambda done, total: progress((done, total), desc=f"Step {done} of {total}")
-
-    def _cancel_event(self, user: int | None) -> threading.Event:
-        event = threading.Event()
-        if user is not None:
-            self._cancels[user] = event
-        return event
-
-    def cancel(self, session: str | None) -> None:
-        event = self._cancels.get(self._user(session))
-        if event is not None:
-            event.set()
-
-    @user_facing
-    def generate_draft(self, session: str | None, prompt: str, cameos: list[str] | None, frames: float | None,
-                       steps: float | None, seed: float | None, size: str | None,
-                       progress: gr.Progress = gr.Progress()):
-        user = self._user(session)
-        prompt = prompt if isinstance(prompt, str) else ""
-        mentioned = {m.lower() for m in prompt.replace(",", " ").split() if m.startswith("@")}
-        extra = [f"@{h}" for h in cameos or [] if isinstance(h, str) and f"@{h}" not in mentioned]
-        full_prompt = " ".join(extra + [prompt]).strip()
-        width, height = _size(size)
-        post = self.studio.create(user, full_prompt, on_progress=self._progress(progress),
-                                  cancel=self._cancel_event(user), num_frames=optional_whole_number(frames, "Frames"),
-                                  num_inference_steps=optional_whole_number(steps, "Steps"),
-                                  seed=optional_whole_number(seed, "A seed"), height=height, width=width)
-        return str(self.studio.media.path(post["video"])), post["id"]
-
-    @user_facing
-    def publish(self, session: str | None, post_id: float | None, visibility: str, hide_prompt: bool):
-        if not post_id:
-            raise error("Make a video first, then publish it.")
-        post = self.studio.publish(self._user(session), whole_number(post_id, "A post id"), visibility,
-                                   bool(hide_prompt))
-        return f"Published #{post['id']} to {markdown_text(post['visibility'])}. Share it: `/?post={post['id']}`"
-
-    @user_facing
-    def remix_source(self, session: str | None, post_id: float | None):
-        if not post_id:
-            return None, "", ""
-        card, _, remixes, chain = self.studio.post(self._user(session), whole_number(post_id, "A post id"))
-        return str(card.video), lineage_html(chain, remixes), card.post.get("prompt") or ""
-
-    @user_facing
-    def generate_remix(self, session: str | None, parent_id: float | None, prompt: str, strength: float,
-                       progress: gr.Progress = gr.Progress()):
-        if not parent_id:
-            raise error("Choose a video to remix: press Remix under any video in the feed.")
-        user = self._user(session)
-        post = self.studio.create(user, prompt, parent_id=whole_number(parent_id, "A post id"),
-                                  strength=real_number(strength, "The strength"),
-                                  on_progress=self._progress(progress), cancel=self._cancel_event(user))
-        return str(self.studio.media.path(post["video"])), post["id"]
-
-    # -- cameo ------------------------------------------------------------------------------------
-
-    def cameo_page(self, session: str | None):
-        user = self._user(session)
-        challenge = self.issue_challenge(user)
-        cameo = self.store.cameo_of(user) if user is not None else None
-        if cameo is None:
-            text = f"**Record yourself alone, {CLIP_RULE}.** {challenge.instructions}"
-            return text, None, "", "", []
-        approved = ", ".join(self.store.get_user(u)["handle"] for u in cameo["approved_ids"])
-        videos = [c.post for c in self.studio.videos_with_my_cameo(user)]
-        return ("You have a cameo. Choose who may use it below.", cameo["permission"], approved,
-                cameo.get("restrictions", ""), videos)
-
-    @user_facing
-    def make_cameo(self, session: str | None, clip: str | None, keep: bool):
-        if not clip:
-            raise error("Record or upload a clip first.")
-        user = self._user(session)
-        with self.received(clip) as recording:
-            try:
-                self.studio.create_cameo(user, recording, self.take_challenge(user), keep_recording=bool(keep))
-                verdict = "**Your cameo is ready.** Only you can use it until you allow others below."
-            except CameoRejected as e:
-                verdict = f"**Not accepted:** {markdown_text(e)} Try again with the new instructions."
-        return (verdict, *self.cameo_page(session))
-
-    @user_facing
-    def save_permission(self, session: str | None, permission: str, approved: str, restrictions: str):
-        handles = [h.strip().lstrip("@") for h in str(approved or "").split(",") if h.strip()]
-        cameo = self.studio.set_cameo_permission(self._user(session), permission, handles, restrictions)
-        return (f"Saved: **{markdown_text(cameo['permission'])}** may use your cameo.\n\n"
-                f"Restrictions: {markdown_text(self.studio.restrictions_summary(cameo['restrictions']))}")
-
-    @user_facing
-    def revoke(self, session: str | None):
-        self.studio.set_cameo_permission(self._user(session), "only_me")
-        return "Revoked: from now on only you can use your cameo.", "only_me"
-
-    @user_facing
-    def delete_cameo(self, session: str | None):
-        self.studio.delete_cameo(self._user(session))
-        return "Your cameo, its face crops and its embedding are deleted.", []
-
-    # -- profile ----------------------------------------------------------------------------------
-
-    @user_facing
-    def profile(self, session: str | None, handle: str | None):
-        user = self._user(session)
-        handle = str(handle or "").strip().lstrip("@")
-        if not handle:
-            if user is None:
-                return "Sign in to see your profile, or enter a handle.", []
-            handle = self.store.get_user(user)["handle"]
-        profile = self.studio.profile(user, handle)
-        return people_html(profile), [c.post["id"] for c in profile["cards"]]
-
-    def relate(self, action: str):
-        @user_facing
-        def handler(session: str | None, handle: str | None):
-            if not str(handle or "").strip():
-                raise error("Enter the handle of the person first.")
-            user, other = self._user(session), str(handle).strip().lstrip("@")
-            if action in ("block", "unblock"):
-                self.studio.block(user, other, block=action == "block")
-            else:
-                self.studio.follow(user, other, follow=action == "follow")
-            return self.profile(session, other)
-        return handler
 
     # -- moderation and verification ------------------------------------------------------------
 
     def moderation_page(self, session: str | None):
         """The moderation tab for admins: open reports, refused prompts, the log; hidden from everyone else."""
         user = self._user(session)
-        if user is None or not self.store.get_user(user).get("is_admin"):
-            return gr.Tab(visible=False), [], "", ""
-        log_html = moderation_log_html(self.studio.moderation_log(user), lambda uid: self.store.get_user(uid)["handle"])
-        return (gr.Tab(visible=True), self.studio.moderation_queue(user), refusals_html(self.studio.refusals(user)),
-                log_html)
+        me = self.studio.me(user)
+        if me is None or not me.is_admin:
+            return gr.Tab(visible=False), gr.Button(visible=False), [], "", ""
+        log_html = moderation_log_html(self.studio.moderation_log(user))
+        return (gr.Tab(visible=True), gr.Button(visible=True), self.studio.moderation_queue(user),
+                refusals_html(self.studio.refusals(user)), log_html)
 
     def report_row(self, admin: int | None, report: dict, token: gr.State, outputs: list) -> None:
         """One open report with its actions, as ``admin`` sees it (inside ``gr.render``)."""
@@ -375,8 +205,8 @@ class App:
             gr.HTML(report_html(report))
             if report["kind"] == "post":
                 try:
-                    card = self.studio.card(self.store.get_post(admin, report["target_id"]))
-                    gr.Video(str(card.video) if card.video else None, interactive=False, show_label=False, height=200)
+                    post = self.studio.get_post(admin, report["target_id"])
+                    gr.Video(str(post.video) if post.video else None, interactive=False, show_label=False, height=200)
                 except StoreError:
                     pass
             with gr.Row():
@@ -399,15 +229,8 @@ class App:
         if not upload:
             raise error("Upload a video to check.")
         with self.received(upload) as video:
-            check, card = self.studio.verify(self._user(session), video)
-        return verify_html(check, card), (str(card.video) if card is not None and card.video else None)
-
-    @user_facing
-    def report_user(self, session: str | None, handle: str | None, reason: str):
-        if not str(handle or "").strip():
-            raise error("Enter the handle of the person first.")
-        self.studio.report_account(self._user(session), str(handle), reason)
-        notice("Thanks: the moderators will look at this account.")
+            check, post = self.studio.verify(self._user(session), video)
+        return verify_html(check, post), (str(post.video) if post is not None and post.video else None)
 
     @user_facing
     def new_invite(self, session: str | None):
@@ -416,26 +239,3 @@ class App:
         rows = [f"- {markdown_text(i['code'])}" + (" (used)" if i["used_by"] is not None else "")
                 for i in self.studio.invites(user)]
         return "Your invite codes:\n" + "\n".join(rows)
-
-
-def _size(size: Any) -> tuple[int | None, int | None]:
-    """"width x height" from the size picker as (width, height); empty means the model's default."""
-    if size is None or size == "":
-        return None, None
-    width, _, height = str(size).partition("x")
-    return whole_number(width, "The width"), whole_number(height, "The height")
-
-
-def report_targets(post: dict, comments: list[dict]) -> list[tuple[str, str]]:
-    """What a viewer can report from a card: the video, its author's account, or one of its comments."""
-    targets = [("this video", f"post:{post['id']}"), (f"@{post['author_handle']}'s account", f"user:{post['author_id']}")]
-    targets += [(f"comment by @{c['handle']}: {c['text'][:40]}", f"comment:{c['id']}") for c in comments]
-    return targets
-
-
-def _origin(request: gr.Request | None) -> str:
-    """The address the visitor used, for share links."""
-    headers = getattr(request, "headers", None) or {}
-    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost:7860"
-    scheme = headers.get("x-forwarded-proto") or "http"
-    return f"{scheme}://{host}"

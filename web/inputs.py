@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from feed_store import InvalidInput
-from vocabulary import MAX_UPLOAD_MB
 
 """The largest file anyone may upload (a cameo recording or a video to verify); Gradio refuses bigger ones at the door."""
 UPLOAD_CACHE_SECONDS = 600

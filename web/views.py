@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Callable
 from html import escape
+from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -31,7 +32,8 @@ from cameo import CameoRejected
 from feed_store import StoreError
 from pipeline import GenerationError
 
-from studio.service import Card, Doc
+from studio import PostView, ProfileView
+from studio.service import Doc
 
 log = logging.getLogger("dreamreel")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,52 +84,39 @@ def when(timestamp: float | None) -> str:
     return "" if timestamp is None else dt.datetime.fromtimestamp(timestamp).strftime("%d %b %H:%M")
 
 
-def card_html(card: Card) -> str:
-    """The text around a video: who, what, why it is in the feed, and its counts."""
-    p = card.post
-    prompt = escape(p["prompt"]) if p.get("prompt") is not None else "<em>prompt hidden</em>"
-    status = "draft" if p.get("published_at") is None else p.get("visibility", "")
-    demo = ' <span class="dr-badge">demo</span>' if (p.get("model") or {}).get("demo") else ""
-    remix = f' · remix of #{p["parent_id"]}' if p.get("parent_id") else ""
-    reasons = f'<div class="dr-why">Why you see this: {escape("; ".join(card.reasons))}</div>' if card.reasons else ""
-    return (f'<div class="dr-card" data-post="{p["id"]}"><b>@{escape(p.get("author_handle", ""))}</b>{demo} '
-            f'<span class="dr-meta">#{p["id"]} · {escape(status)} · {when(p.get("published_at") or p.get("created_at"))}'
-            f'{remix}</span><div class="dr-prompt">{prompt}</div>{reasons}'
-            f'<div class="dr-counts">{_count(p.get("likes", 0), "like")} · {_count(p.get("comments", 0), "comment")} · '
-            f'{_count(p.get("remixes", 0), "remix")}</div></div>')
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "es" if noun.endswith("x") else "s")
-
-
-def comments_html(comments: list[Doc]) -> str:
-    if not comments:
-        return '<div class="dr-comments dr-empty">No comments yet.</div>'
-    rows = "".join(f'<li><b>@{escape(c["handle"])}</b> <span class="dr-comment-text">{escape(c["text"])}</span></li>'
-                   for c in comments)
-    return f'<ul class="dr-comments">{rows}</ul>'
-
-
-def lineage_html(chain: list[Doc], remixes: list[Doc]) -> str:
+def lineage_html(chain: tuple[PostView | None, ...], remixes: tuple[PostView, ...]) -> str:
     """"Original → remix → this", and the remixes of this post."""
-    steps = ["(unavailable)" if p.get("unavailable") else f'#{p["id"]} by @{escape(p["author_handle"])}' for p in chain]
-    text = " → ".join(steps)
+    text = " → ".join("(unavailable)" if p is None else f"@{escape(p.author_handle)}'s video" for p in chain)
     if remixes:
-        text += "<br>Remixes: " + ", ".join(f'#{r["id"]} by @{escape(r["author_handle"])}' for r in remixes)
+        text += "<br>Remixes: " + ", ".join(f"@{escape(r.author_handle)}" for r in remixes)
     return f'<div class="dr-lineage">{text}</div>'
 
 
-def people_html(profile: Doc) -> str:
-    user = profile["user"]
+def file_url(path: Path | None) -> str | None:
+    """Where the browser fetches a media file (the videos folder is served in place: ``App.launch_options``)."""
+    return f"/gradio_api/file={path}" if path else None
 
-    def names(handles: list[str]) -> str:
-        return ", ".join(f"@{escape(h)}" for h in handles) or "nobody yet"
 
-    return (f'<div class="dr-profile"><h3>{escape(user["display_name"])} <small>@{escape(user["handle"])}</small></h3>'
-            f'<p><b>{len(profile["followers"])}</b> followers: {names(profile["followers"])}</p>'
-            f'<p><b>{len(profile["following"])}</b> following: {names(profile["following"])}</p>'
-            f'<p><b>{len(profile["mutuals"])}</b> mutuals: {names(profile["mutuals"])}</p></div>')
+def _initials(name: str) -> str:
+    """Up to two letters for an avatar without a picture ("Mira Demo" -> "MD")."""
+    letters = [w[0] for w in name.replace("_", " ").split() if w[:1].isalnum()]
+    return "".join(letters[:2]).upper() or "?"
+
+
+def profile_html(profile: ProfileView) -> str:
+    """A profile's head: avatar (a thumbnail, or initials), name, handle and counts."""
+    url = file_url(profile.avatar)
+    avatar = (f'<div class="dr-avatar" role="img" aria-label="@{escape(profile.handle)}" '
+              f'style="background-image:url(&quot;{escape(url)}&quot;)"></div>' if url else
+              f'<div class="dr-avatar" role="img" aria-label="@{escape(profile.handle)}">'
+              f'{escape(_initials(profile.display_name or profile.handle))}</div>')
+    counts = ((len(profile.posts), "post", "posts"), (len(profile.followers), "follower", "followers"),
+              (len(profile.following), "following", "following"), (len(profile.friends), "friend", "friends"))
+    stats = "".join(f'<span class="dr-stat"><b>{n}</b> {one if n == 1 else many}</span>' for n, one, many in counts)
+    cameo = ' <span class="dr-badge">cameo</span>' if profile.has_cameo else ""
+    return (f'<div class="dr-profile">{avatar}<div class="dr-profile-names"><h3>{escape(profile.display_name)}</h3>'
+            f'<div class="dr-handle">@{escape(profile.handle)}{cameo}</div></div>'
+            f'<div class="dr-stats">{stats}</div></div>')
 
 
 def report_html(report: Doc) -> str:
@@ -148,15 +137,15 @@ def refusals_html(refusals: list[Doc]) -> str:
     return f'<ul class="dr-comments">{rows}</ul>'
 
 
-def moderation_log_html(entries: list[Doc], handle_of: Callable[[int], str]) -> str:
+def moderation_log_html(entries: list[Doc]) -> str:
     if not entries:
         return '<div class="dr-empty">No moderation actions yet.</div>'
-    rows = "".join(f'<li>{when(e["at"])} <b>@{escape(handle_of(e["admin_id"]))}</b> {escape(e["action"])} '
+    rows = "".join(f'<li>{when(e["at"])} <b>@{escape(e["admin_handle"])}</b> {escape(e["action"])} '
                    f'{escape(e["kind"])} #{e["target_id"]}</li>' for e in entries)
     return f'<ul class="dr-comments">{rows}</ul>'
 
 
-def verify_html(check: Any, card: Card | None) -> str:
+def verify_html(check: Any, post: PostView | None) -> str:
     """The Verify tab's answer: from here or not, which post, and each provenance layer."""
     credentials, mark = check.credentials, check.watermark
     if check.from_this_instance:
@@ -167,8 +156,8 @@ def verify_html(check: Any, card: Card | None) -> str:
         verdict = '<b class="dr-no">No sign that this video was made here.</b>'
     rows = [verdict]
     if check.post_id is not None:
-        rows.append(f'Post #{check.post_id} by @{escape(card.post["author_handle"])}: '
-                    f'<a href="/?post={check.post_id}">open it</a>' if card is not None else
+        rows.append(f'Post #{check.post_id} by @{escape(post.author_handle)}: '
+                    f'<a href="/?post={check.post_id}">open it</a>' if post is not None else
                     f"Post #{check.post_id}, which is no longer available or not visible to you.")
     rows.append("Invisible watermark: " + (f"found, carrying post #{mark.payload} (confidence {mark.confidence:.2f})."
                                            if mark is not None else "not found."))
@@ -197,6 +186,12 @@ def verify_html(check: Any, card: Card | None) -> str:
 
 CSS = """
 .dr-card { padding: 4px 2px; }
+.dr-profile { display: grid; grid-template-columns: 72px 1fr; gap: 8px 14px; align-items: center; }
+.dr-avatar { width: 72px; height: 72px; border-radius: 50%; background: #27272a center / cover no-repeat;
+             color: #fff; display: flex; align-items: center; justify-content: center; font: 700 26px system-ui; }
+.dr-profile h3 { margin: 0; }
+.dr-handle { color: #71717a; }
+.dr-stats { grid-column: 1 / -1; display: flex; gap: 18px; flex-wrap: wrap; }
 .dr-meta, .dr-why { color: #6b7280; font-size: 0.85em; }
 .dr-prompt { margin: 4px 0; }
 .dr-badge { background: #fde68a; border-radius: 4px; padding: 0 4px; font-size: 0.8em; }
