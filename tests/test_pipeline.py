@@ -324,3 +324,20 @@ def test_a_remix_strength_outside_zero_to_one_is_refused(embedded, tmp_path, str
     source.write_bytes(b"never read: the strength is refused first")
     with pytest.raises(InvalidRequest, match="Remix strength must be above 0 and at most 1"):
         validate(embedded, embedded_request(source_video=source, strength=strength))
+
+
+@pytest.mark.parametrize("family", ["EmbeddedFamily", "WanFamily", "ModelScopeFamily"])
+def test_each_shape_maps_to_a_size_the_model_accepts(family):
+    """Portrait, square and landscape give frames of that shape, of about the default's pixels, within limits."""
+    from pipeline import families
+    from vocabulary import ASPECTS
+
+    limits = getattr(families, family).limits
+    area = limits.default_size[0] * limits.default_size[1]
+    for name, aspect in ASPECTS.items():
+        height, width = limits.size_for(aspect)
+        assert height % limits.size_multiple == 0 and width % limits.size_multiple == 0, (name, height, width)
+        assert limits.size[0] <= min(height, width) and max(height, width) <= limits.size[1]
+        assert abs(width / height - aspect) / aspect < 0.1, (name, height, width)
+        assert 0.8 < width * height / area < 1.25, (name, height, width)
+    assert limits.size_for(ASPECTS["portrait"])[0] > limits.size_for(ASPECTS["portrait"])[1]  # taller than wide

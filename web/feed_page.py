@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .profile_page import ProfilePage
 
 UNAVAILABLE = "This video isn't available. It may have been deleted, or it is not shared with you."
+VISITOR_BANNER = "Short AI videos starring you and your friends."
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class FeedPage:
         viewer = self.app._user(session)
         if which == "Following" and viewer is None:
             which = FEEDS[0]
-        banner, first = None, []
+        banner = None if viewer is not None else VISITOR_BANNER
+        first = []
         if shared:
             try:
                 first = [self.studio.get_post(viewer, whole_number(shared, "A post id"))]

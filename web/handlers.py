@@ -42,9 +42,8 @@ log = logging.getLogger("dreamreel")
 class App:
     """Holds the packages for one running instance and answers the page's events."""
 
-    def __init__(self, settings: Settings, store: FeedStore, accounts: Accounts, studio: Studio) -> None:
+    def __init__(self, settings: Settings, accounts: Accounts, studio: Studio) -> None:
         self.settings = settings
-        self.store = store
         self.accounts = accounts
         self.studio = studio
         self.on_space = bool(os.environ.get("SPACE_ID") and os.environ.get("OAUTH_CLIENT_ID"))
@@ -60,7 +59,7 @@ class App:
         accounts = Accounts(store, settings.data_dir / "secret.key")
         studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), settings.load_model,
                         provenance=settings.provenance(), daily_generations=settings.daily_generations)
-        return cls(settings, store, accounts, studio)
+        return cls(settings, accounts, studio)
 
     def launch_options(self) -> dict[str, Any]:
         """Serve the videos folder, and nothing else of the data directory (not the cameo crops beside it).
@@ -201,7 +200,7 @@ class App:
 
     def report_row(self, admin: int | None, report: dict, token: gr.State, outputs: list) -> None:
         """One open report with its actions, as ``admin`` sees it (inside ``gr.render``)."""
-        with gr.Group(elem_classes=["dr-report-row"]):
+        with gr.Group(elem_classes=["dr-report-row"], key=f"report-{report['id']}"):
             gr.HTML(report_html(report))
             if report["kind"] == "post":
                 try:
