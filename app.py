@@ -209,9 +209,9 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
 
     # -- the feed ------------------------------------------------------------------------------------------
     session_out = [token, saved, whoami]
-    loaded = demo.load(accounts.restore_on_space if app.on_space else accounts.restore, [saved],
-                       session_out + [shared], **PRIVATE)
-    loaded.then(lambda session, post: feed.open(session, shared=post), [token, shared], [reel, position], **PRIVATE)
+    # One round trip on load: the session, and the feed for whoever it is (a shared link's post first).
+    loaded = demo.load(feed.first_load(accounts.restore_on_space if app.on_space else accounts.restore), [saved],
+                       session_out + [shared, reel, position], **PRIVATE)
     loaded.then(accounts.signed_in_controls, [token], [visitor_forms, member_controls], **PRIVATE)
     loaded.then(app.unread, [token], [nav], **PRIVATE)
     reel.feed(feed.switch, [token], [reel, position], **PRIVATE)

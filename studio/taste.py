@@ -29,7 +29,8 @@ from feed_store.ranking import Taste
 Encoder = Callable[[Sequence[str]], np.ndarray]
 """Texts to unit-length vectors, one row each."""
 
-BATCH = 256
+BATCH = 32
+"""Prompts per MiniLM pass: small, so a comment's moderation (same encoder, one pass at a time) waits little."""
 MAX_CACHED = 1024
 """Tastes kept between pages (one per distinct set of wishes; all are dropped when the cache is full)."""
 FLOOR = 0.25
@@ -41,8 +42,21 @@ MORE_BOOST = 6.0
 """What a "more" wish multiplies a score by at its closest matches (2 at the bar); friend/stranger is 16."""
 SHORT = 4
 """A wish of at most this many words is embedded as "a video of <wish>", which MiniLM matches better."""
+SAID = 0.3
+"""Added to the similarity when a prompt holds every word of a wish ("cats" in "a jazz band of cats"): meaning
+finds what is like the wish, the words themselves are what the person said."""
+_MINOR_WORDS = frozenset("a an the of in on at to and or with for from by into under over video videos".split())
 LESS_FACTOR = 0.08
 """What a "less" wish multiplies a matching video's score by."""
+def _words(text: str) -> frozenset[str]:
+    """The words of a text that carry meaning, lowercased, a plural's final s dropped ("Cats" -> "cat")."""
+    out = set()
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word not in _MINOR_WORDS:
+            out.add(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
+    return frozenset(out)
+
+
 _LESS = re.compile(r"^(?:less|fewer|no more|no|not|without|stop(?: showing)?|hide|skip|avoid|nothing with)\b\s*(?:of\s+)?",
                    re.IGNORECASE)
 _MORE = re.compile(r"^(?:more|lots of|show me|i want|i like|i love|give me|extra)\b\s*(?:of\s+)?", re.IGNORECASE)
@@ -98,6 +112,7 @@ class TasteModel:
         self._vectors = np.zeros((0, 384), np.float32)
         self._post_rows = np.full(0, -1, np.int64)  # post id -> row (-1: not embedded, hidden or gone)
         self._prompts: list[str] = []
+        self._prompt_words: list[frozenset[str]] = []
         self._seen = -1  # the store's publication count at the last refresh
         self._phrases: dict[str, np.ndarray] = {}
         self._tastes: dict[Wishes, tuple[int, Taste]] = {}  # the last taste made for each set of wishes
@@ -131,6 +146,7 @@ class TasteModel:
             for prompt in new:
                 self._rows[prompt] = len(self._prompts)
                 self._prompts.append(prompt)
+                self._prompt_words.append(_words(prompt))
             self._vectors = np.concatenate([self._vectors, vectors.astype(np.float32)]) if new else self._vectors
             rows = np.full(max(prompts, default=0) + 1, -1, np.int64)
             for post_id, prompt in prompts.items():
@@ -148,6 +164,10 @@ class TasteModel:
         phrases = [f"a video of {p}" if len(p.split()) <= SHORT else p for p in wishes.more + wishes.less]
         similarity = self._vectors @ self._phrase_vectors(phrases).T  # prompts x phrases
         bar = np.maximum(FLOOR, similarity.mean(axis=0) + SPREAD * similarity.std(axis=0))
+        for column, wish in enumerate(wishes.more + wishes.less):
+            said = _words(wish)
+            if said and len(said) <= SHORT:
+                similarity[[said <= words for words in self._prompt_words], column] += SAID
         closeness = np.clip((similarity - bar) / np.maximum(similarity.max(axis=0) - bar, 1e-6), 0, 1)
         about = similarity >= bar
         more, less = slice(0, len(wishes.more)), slice(len(wishes.more), None)

@@ -100,3 +100,19 @@ def test_wishes_need_an_account_and_make_sense(tuned):
         studio.tune_feed(None, "more cats")
     with pytest.raises(Exception, match="more or less"):
         studio.tune_feed(viewer, "!!!")
+
+
+def test_friends_still_come_first(tmp_path):
+    """A friend's video that matches no wish still comes before a stranger's that matches one, at the same age."""
+    from feed_store import FeedStore
+
+    store = FeedStore(tmp_path / "store", clock=lambda: 1_700_000_000.0)
+    studio = Studio(store, MediaFolder(tmp_path / "media"), None, lambda: None, provenance=None)
+    me, friend, stranger = (store.create_user(h)["id"] for h in ("myself", "friend", "stranger"))
+    store.follow(me, friend)
+    store.follow(friend, me)
+    theirs = store.create_post(stranger, "a jazz band of cats playing in a club", visibility="public")["id"]
+    mine = store.create_post(friend, "fresh bread coming out of an oven", visibility="public")["id"]
+    studio.tune_feed(me, "more cats")
+    assert [p.id for p in studio.feed(me, "For you").posts] == [mine, theirs]
+    store.close()

@@ -9,6 +9,8 @@ the user typed.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +89,15 @@ class FeedPage:
                                wishes=self.studio.feed_wishes(viewer), toast=toast, suggestions=suggestions,
                                break_after=self.app.settings.break_after)
         return message, FeedPosition(which, page.next_cursor)
+
+    def first_load(self, restore: Callable[..., tuple]) -> Callable[..., tuple]:
+        """The page's load handler: ``restore`` (the session saved in the browser, the shared post) and then the
+        first feed page for that viewer, in one round trip so the first video starts sooner."""
+        @functools.wraps(restore)
+        def loaded(*args: Any, **kwargs: Any) -> tuple:
+            token, saved, whoami, shared = restore(*args, **kwargs)
+            return (token, saved, whoami, shared, *self.open(token, shared=shared))
+        return loaded
 
     @user_facing
     def switch(self, session: str | None, event: gr.EventData):
