@@ -1,8 +1,12 @@
-"""The page's event handlers: session token in, Gradio updates out, the work done by :class:`Studio`.
+"""One running instance: its packages, how it is served, and the handlers shared by every section.
 
-Each handler resolves the acting user from the server-held session token
-(:meth:`Accounts.user_for`) and calls one :class:`Studio` method; nothing here
-decides what a user may do.
+The sections have their own modules (``feed_page``, ``create_page``,
+``cameo_page``, ``profile_page``, ``account_page``); here are what they share:
+who a session token stands for, private copies of uploads, the head-turn
+challenge kept per person, moving between sections, the Activity badge and
+inbox, and the admin's moderation queue and Verify. Each handler resolves the
+acting user from the server-held session token (:meth:`Accounts.user_for`)
+and calls :class:`Studio`; nothing here decides what a user may do.
 """
 
 from __future__ import annotations
