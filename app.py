@@ -161,6 +161,10 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
             gr.Markdown("### Moderation log")
             moderation_log = gr.HTML()
             refresh_moderation = gr.Button("Refresh")
+            gr.Markdown("### Delete an account\nComplete and at once, as the person could; logged.")
+            with gr.Row():
+                doomed_handle = gr.Textbox(show_label=False, placeholder="@handle", scale=3)
+                delete_other = gr.Button("Delete this account", variant="stop", scale=1)
 
         with gr.Tab("Me", id="account"):
             whoami = gr.Markdown()
@@ -184,6 +188,19 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
                     signout = gr.Button("Sign out")
                     signout_everywhere = gr.Button("Sign out everywhere")
                 invites = gr.Markdown()
+                with gr.Accordion("Your data", open=False):
+                    gr.Markdown("Download everything Dreamreel holds about you: your profile, videos, comments, likes, "
+                                "follows, notifications, your cameo and every use of it.")
+                    download = gr.Button("Download my data")
+                    export_file = gr.File(label="Your data (zip, private to you, kept 10 minutes)", visible=False)
+                    gr.Markdown("**Delete my account.** Everything goes at once and for good: your videos, comments, "
+                                "likes, follows, your cameo with its face crops, and every draft of others that uses it. "
+                                "Remixes others made of your videos stay, without their source. Your handle is held "
+                                "for 30 days so nobody can pass as you.")
+                    delete_password = gr.Textbox(label="Your password (none if you signed in with Hugging Face)",
+                                                 type="password")
+                    delete_handle = gr.Textbox(label="Type your handle to confirm")
+                    delete_me = gr.Button("Delete my account and everything in it", variant="stop")
             with gr.Row():
                 to_verify = gr.Button("Verify a video")
                 to_moderation = gr.Button("Moderation", visible=False)
@@ -240,6 +257,10 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
         button.click(action, inputs, session_out, **PRIVATE).success(app.land(feed, accounts), [token], landing,
                                                                     **PRIVATE)
     invite.click(accounts.new_invite, [token], [invites], **PRIVATE)
+    download.click(accounts.download, [token], [export_file], **PRIVATE)
+    delete_me.click(accounts.delete_account, [token, delete_password, delete_handle],
+                    session_out + [delete_password, delete_handle], **PRIVATE).success(
+        app.land(feed, accounts), [token], landing, **PRIVATE)
 
     # -- making videos -------------------------------------------------------------------------------------
     making = make.click(create.generate, [token, prompt, cameo_picker, shape, frames, steps, seed],
@@ -277,6 +298,7 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
     to_verify.click(lambda: gr.Tabs(selected="verify"), None, [tabs], **PRIVATE)
     to_moderation.click(lambda: gr.Tabs(selected="moderation"), None, [tabs], **PRIVATE)
     gr.on([token.change, refresh_moderation.click], app.moderation_page, [token], moderation_view, **PRIVATE)
+    delete_other.click(app.delete_account, [token, doomed_handle], moderation_view, **PRIVATE)
 
 
 if __name__ == "__main__":

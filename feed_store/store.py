@@ -14,6 +14,7 @@ from the session, never from the client.
 from __future__ import annotations
 
 import functools
+import hashlib
 import gc
 import secrets
 import threading
@@ -33,6 +34,7 @@ from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE, MAX_TEXT, MENT
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, Likers, PostColumns, pair_key
+from . import personal_data
 from .journal import JournalTable
 from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, Taste, best_first, diversify, scores,
@@ -43,6 +45,8 @@ from .text import checked_text
 MAX_PAGE = 100
 VISIBILITIES = tuple(VISIBILITY_CODES)
 REPORT_KINDS = ("post", "comment", "user")
+HANDLE_HOLD_SECONDS = 30 * 24 * 3600.0
+"""How long the handle of a deleted account stays unavailable, so nobody takes it to pass as its owner."""
 PRIVATE_USER_FIELDS = frozenset({"password_hash", "feed_taste", "less_like"})
 """What a user record keeps that no read of it returns (the password hash; what they told their feed)."""
 MAX_LESS_LIKE = 20
@@ -122,6 +126,11 @@ class _Session:
     expires_at: float
 
 
+def _handle_hash(handle: str) -> str:
+    """What an erased account keeps of its handle while it is held: enough to refuse it, not to read it."""
+    return hashlib.sha256(f"dreamreel handle {handle}".encode()).hexdigest()
+
+
 def _serialised(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: FeedStore, *args: Any, **kwargs: Any) -> Any:
@@ -172,6 +181,7 @@ class FeedStore:
         """Derive every lookup structure from the tables (cheap enough to do at each open)."""
         tables = self._storage.read()
         self._handles: dict[str, int] = {}
+        self._held_handles: dict[str, float] = {}  # hash of an erased account's handle -> when it is free again
         self._external_ids: dict[str, int] = {}
         self._max_user_id = 0
         self._suspended: dict[int, float] = {}  # user -> when
@@ -260,6 +270,10 @@ class FeedStore:
         return [np.fromiter((d[name] for d in docs), dtype, len(docs)) for name, dtype in fields]
 
     def _index_user(self, user_id: int, user: Doc) -> None:
+        self._max_user_id = max(self._max_user_id, user_id)
+        if user.get("erased_at") is not None:
+            self._held_handles[user["handle_hash"]] = user["erased_at"] + HANDLE_HOLD_SECONDS
+            return
         self._handles[user["handle"]] = user_id
         if user.get("external_id"):
             self._external_ids[user["external_id"]] = user_id
@@ -323,7 +337,10 @@ class FeedStore:
         return doc
 
     def _require_user(self, user_id: int) -> Doc:
-        return self._get("users", user_id, "user")
+        user = self._get("users", user_id, "user")
+        if user.get("erased_at") is not None:
+            raise NotFound(f"No user with id {user_id!r}.")
+        return user
 
     def _friends(self, user_id: int) -> set[int]:
         return self._following.get(user_id, set()) & self._followers.get(user_id, set())
@@ -393,6 +410,10 @@ class FeedStore:
             raise InvalidInput(f"A handle is {HANDLE_RULE}.")
         if handle in self._handles:
             raise Conflict(f"@{handle} is taken; choose another handle.")
+        held = self._held_handles.get(_handle_hash(handle), 0.0)
+        if held > self._now(event=False):
+            raise Conflict(f"@{handle} belonged to an account deleted recently; it is free again from "
+                           f"{time.strftime('%d %b %Y', time.gmtime(held))}. Choose another handle.")
         if external_id is not None and external_id in self._external_ids:
             raise Conflict("This account is already registered.")
         name = checked_text(display_name or handle, "A display name", 50)
@@ -613,6 +634,92 @@ class FeedStore:
         posts = self._storage.read().get("posts", {})  # one read of the table, not one lookup per post
         return {int(p): doc["prompt"] for p in live.tolist()
                 if (doc := posts.get(str(p))) is not None and not doc.get("hide_prompt")}
+
+    @_serialised
+    def erase_user(self, actor: int, user_id: int) -> list[str]:
+        """Delete an account and everything of it, at once; returns the media names for the caller to erase.
+
+        Allowed to the person and to admins (logged as a moderation action). In one transaction: their posts
+        (and every post, anyone's, that stars their cameo) become empty tombstones without text or files, so
+        remixes of them stay and show "source deleted"; their comments likewise; their likes, views, follows
+        both ways, blocks both ways, reports made, notifications (theirs, and others' naming them), sessions
+        (every device), feed wishes, refusals, unused invites and cameo (approvals of them in others' cameos
+        too) are removed. The user record keeps only its id, when it was erased, and a hash of the handle that
+        holds it for ``HANDLE_HOLD_SECONDS``. Reports about their content and the moderation log stay, without
+        their text. Then the journal is compacted, so nothing erased stays on disk, and the indexes are built
+        again from the tables.
+        """
+        self._require_user(user_id)
+        if actor != user_id and not self._is_admin(actor):
+            raise PermissionDenied("Only the account's owner or an admin can delete an account.")
+        if self._is_admin(user_id) and actor != user_id:
+            raise PermissionDenied("Admins cannot delete another admin's account.")
+        tables = self._storage.read()
+        now = self._now()
+        cameo_ids = {int(k) for k, c in tables.get("cameos", {}).items() if c["owner_id"] == user_id}
+        theirs = {int(k): p for k, p in tables.get("posts", {}).items()
+                  if p["author_id"] == user_id or cameo_ids & set(p["cameo_ids"])}
+        media = [name for p in theirs.values() for name in (p["video"], p["thumbnail"], p["preview"]) if name]
+        their_comments = {int(k) for k, c in tables.get("comments", {}).items() if c["user_id"] == user_id}
+        about_them = [int(k) for k, r in tables.get("reports", {}).items() if r["status"] == "open" and (
+            (r["kind"] == "user" and r["target_id"] == user_id) or (r["kind"] == "post" and r["target_id"] in theirs)
+            or (r["kind"] == "comment" and r["target_id"] in their_comments))]
+        for c in cameo_ids:
+            cameo = tables["cameos"][str(c)]
+            media += [*cameo.get("crops", []), *([cameo["recording"]] if cameo.get("recording") else [])]
+
+        def ids(table: str, keep) -> list[int]:
+            return [int(k) for k, d in tables.get(table, {}).items() if keep(d)]
+
+        with self._storage.transaction():
+            for post_id, post in theirs.items():
+                self._t.posts.update({"prompt": "", "hide_prompt": True, "video": None, "thumbnail": None,
+                                      "preview": None, "cameo_ids": [], "model": {}, "erased": True,
+                                      "deleted_at": post["deleted_at"] or now, "deleted_by": actor},
+                                     doc_ids=[post_id])
+            self._t.comments.update({"text": "", "deleted_at": now}, doc_ids=list(their_comments))
+            self._t.reports.update({"status": "account_deleted", "resolved_at": now}, doc_ids=about_them)
+            for table, keep in (("likes", lambda d: d["user_id"] == user_id),
+                                ("views", lambda d: d.get("user_id") == user_id),
+                                ("follows", lambda d: user_id in (d["follower_id"], d["followee_id"])),
+                                ("blocks", lambda d: user_id in (d["blocker_id"], d["blocked_id"])),
+                                ("reports", lambda d: d["reporter_id"] == user_id),
+                                ("notifications", lambda d: d["user_id"] == user_id
+                                 or d["data"].get("by") == user_id),
+                                ("sessions", lambda d: d["user_id"] == user_id),
+                                ("refusals", lambda d: d["user_id"] == user_id),
+                                ("invites", lambda d: d["inviter_id"] == user_id and d["used_by"] is None),
+                                ("cameos", lambda d: d["owner_id"] == user_id)):
+                doomed = ids(table, keep)
+                if doomed:
+                    getattr(self._t, table).remove(doc_ids=doomed)
+            for cameo_id in ids("cameos", lambda d: user_id in d.get("approved_ids", [])):
+                approved = [u for u in tables["cameos"][str(cameo_id)]["approved_ids"] if u != user_id]
+                self._t.cameos.update({"approved_ids": approved}, doc_ids=[cameo_id])
+            self._t.invites.update({"inviter_id": None}, doc_ids=ids("invites", lambda d: d["inviter_id"] == user_id))
+            self._t.invites.update({"used_by": None}, doc_ids=ids("invites", lambda d: d["used_by"] == user_id))
+            self._t.users.update({"invited_by": None}, doc_ids=ids("users", lambda d: d.get("invited_by") == user_id))
+            handle = tables["users"][str(user_id)]["handle"]
+            self._t.users.remove(doc_ids=[user_id])
+            self._t.users.insert(Document({"erased_at": now, "handle_hash": _handle_hash(handle)}, doc_id=user_id))
+            if actor != user_id:
+                self._t.moderation_log.insert({"admin_id": actor, "action": "delete_account", "report_ids": [],
+                                               "kind": "user", "target_id": user_id, "at": now})
+        self._storage.compact()  # nothing erased may linger in an old journal line
+        self._build_indexes()
+        return media
+
+    @_serialised
+    def personal_data(self, user_id: int) -> Doc:
+        """Everything the store holds about ``user_id``, for them to download (see :mod:`personal_data`)."""
+        self._require_user(user_id)
+        users = self._storage.read().get("users", {})
+
+        def handle_of(other: int | None) -> str | None:
+            doc = users.get(str(other)) if other is not None else None
+            return None if doc is None else doc["handle"]
+
+        return personal_data.collect(self._storage.read(), user_id, handle_of)
 
     @_serialised
     def has_blocked(self, actor: int, other: int) -> bool:

@@ -152,6 +152,23 @@ class Accounts:
             raise PermissionDenied("Sign in to sign out your other devices.")
         return self.store.end_sessions(user_id)
 
+    def confirm_deletion(self, token: str | None, password: str | None, typed: str | None) -> int:
+        """The user who may delete their account now: signed in, their password right (an account made with
+        Hugging Face sign-in has none: being signed in is the proof), and their handle typed to confirm."""
+        user_id = self.user_for(token)
+        if user_id is None:
+            raise PermissionDenied("Sign in to delete your account.")
+        handle = self.store.get_user(user_id)["handle"]
+        found = self.store.password_hash(handle)
+        stored = found[1] if found else None
+        if stored is not None:
+            password = password if isinstance(password, str) and len(password) <= MAX_PASSWORD else ""
+            if not _verify(stored, password):
+                raise PermissionDenied("Wrong password: your account was not deleted.")
+        if str(typed or "").strip().lstrip("@").lower() != handle:
+            raise InvalidInput(f"Type your handle, {handle}, to confirm: your account was not deleted.")
+        return user_id
+
     def first_start(self) -> FirstStart | None:
         """On a store with no users: an admin with a random password and a few invite codes."""
         with self._lock:

@@ -27,6 +27,7 @@ from pipeline.request import CameoNotAllowed, GenerationRequest
 from vocabulary import CAMEO_PERMISSION_LABELS, FEEDS, MAX_UPLOAD_MB
 
 from .activity import group
+from .export import build_export
 from .taste import TasteModel, Wishes, parse_wishes
 from .records import ActivityItem, CameoView, Suggestion, CommentView, FeedView, PostDetail, PostView, ProfileView, UserView
 
@@ -281,6 +282,23 @@ class Studio:
     def unread_activity(self, actor: int | None) -> int:
         """How many notifications the actor has not seen (0 for a visitor)."""
         return 0 if actor is None else self.store.unread_notifications(actor)
+
+    def export_my_data(self, actor: int | None, folder: Path) -> Path:
+        """A zip of everything Dreamreel holds about the actor, written into ``folder`` (see :mod:`studio.export`)."""
+        return build_export(self.store, self.media, _signed_in(actor, "download your data"), folder)
+
+    def erase_account(self, actor: int | None, user_id: int) -> None:
+        """Delete an account and everything of it at once (the person, or an admin): records, then files."""
+        names = self.store.erase_user(_signed_in(actor, "delete an account"), user_id)
+        self.media.erase(*names)
+
+    def erase_account_by_handle(self, admin: int | None, handle: str) -> None:
+        """Admins: delete someone's account completely, as a moderation action in the log."""
+        self.erase_account(admin, self.user_id(handle))
+
+    def user_id(self, handle: str) -> int:
+        """The id behind a handle (NotFound for none)."""
+        return self.store.user_by_handle(handle)["id"]
 
     def suggestions(self, viewer: int | None, limit: int = 6) -> tuple[Suggestion, ...]:
         """People to follow: friends of the viewer's friends first, then the most liked recent creators."""

@@ -140,6 +140,7 @@ class TasteModel:
         if published == self._seen:
             return
         prompts = self.store.visible_prompts()
+        self._forget_gone(set(prompts.values()))
         new = [p for p in dict.fromkeys(prompts.values()) if p not in self._rows]
         vectors = self.encode(new) if new else np.zeros((0, self._vectors.shape[1]), np.float32)
         with self._lock:
@@ -152,6 +153,18 @@ class TasteModel:
             for post_id, prompt in prompts.items():
                 rows[post_id] = self._rows[prompt]
             self._post_rows, self._seen = rows, published
+
+    def _forget_gone(self, visible: set[str]) -> None:
+        """Drop the prompts no published video shows any more (deleted, hidden, an erased account's)."""
+        keep = [row for row, prompt in enumerate(self._prompts) if prompt in visible]
+        if len(keep) == len(self._prompts):
+            return
+        with self._lock:
+            self._prompts = [self._prompts[row] for row in keep]
+            self._prompt_words = [self._prompt_words[row] for row in keep]
+            self._vectors = self._vectors[keep]
+            self._rows = {prompt: row for row, prompt in enumerate(self._prompts)}
+            self._tastes.clear()
 
     def taste(self, wishes: Wishes) -> Taste | None:
         """The multipliers and reasons for someone with ``wishes`` (``None`` when they have none)."""

@@ -155,3 +155,22 @@ def test_moderation_reports_and_verification_through_the_api(client, people, run
     checked = client.predict(alice, handle_file(str(copy)), api_name="/verify")
     assert checked["post_id"] == post["id"] and checked["post"] is None
     assert any(r["category"] == "violence" for r in client.predict(admin, api_name="/refusals"))
+
+
+def test_your_data_and_leaving_through_the_api(client, running_app):
+    """Download everything as a zip; delete the account with the password and the handle; the session dies."""
+    import json
+    import zipfile
+
+    code = running_app.invites[2]
+    zed = client.predict("zed", "zed's long password", code, api_name="/sign_up")
+    post = client.predict(zed, "a golden kite over the dunes", 3, None, api_name="/generate")
+    archive = client.predict(zed, api_name="/export_my_data")
+    with zipfile.ZipFile(archive) as z:
+        data = json.loads(z.read("data.json"))
+    assert data["profile"]["handle"] == "zed" and [p["id"] for p in data["posts"]] == [post["id"]]
+    refused(client, "Wrong password", zed, "not it", "zed", api_name="/delete_account")
+    refused(client, "Type your handle", zed, "zed's long password", "alice", api_name="/delete_account")
+    assert client.predict(zed, "zed's long password", "zed", api_name="/delete_account") == "account deleted"
+    refused(client, "Sign in", zed, api_name="/export_my_data")
+    assert fetch(running_app, post["video_url"]) in (403, 404)

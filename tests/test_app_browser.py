@@ -281,3 +281,39 @@ def test_anyone_can_verify_a_video_and_the_admin_takes_a_reported_one_down(page,
     expect(rows).to_have_count(0, timeout=20_000)
     page.get_by_text(f"take_down post #{post['id']}").wait_for(timeout=20_000)
     assert fetch(app, post["video_url"]) in (403, 404)
+
+
+def test_your_data_downloads_and_the_account_deletes_from_the_page(page, world, tmp_path):
+    app, client, tokens, posts = world
+    erin = client.predict("erin", PASSWORD, app.invites[4], api_name="/sign_up")
+    mine = client.predict(erin, "a silver kite over a green hill", 8, None, api_name="/generate")
+    client.predict(erin, mine["id"], "public", False, api_name="/publish")
+    sign_in(page, app, "erin", PASSWORD)
+    go(page, "Me")
+    page.get_by_text("Your data").click()
+    page.get_by_role("button", name="Download my data").click()
+    link = page.locator('a[download^="dreamreel-erin"]')
+    link.wait_for(timeout=60_000)
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "export.zip"
+    download.value.save_as(path)
+    import json
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        data = json.loads(archive.read("data.json"))
+        assert [p["prompt"] for p in data["posts"]] == ["a silver kite over a green hill"]
+        assert any(n.endswith(".mp4") for n in archive.namelist())
+
+    page.get_by_label("Your password (none if you signed in with Hugging Face)").fill("wrong password")
+    page.get_by_label("Type your handle to confirm").fill("erin")
+    page.get_by_role("button", name="Delete my account and everything in it").click()
+    page.locator("[data-testid=toast-text]").filter(has_text="Wrong password").wait_for(timeout=20_000)
+    page.get_by_label("Your password (none if you signed in with Hugging Face)").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my account and everything in it").click()
+    page.wait_for_function("() => document.querySelector('#dr-sections button[role=tab].selected')?.dataset.tabId"
+                           " === 'feed'", timeout=60_000)
+    assert mine["id"] not in feed_ids(page)
+    with pytest.raises(Exception, match="Sign in"):
+        client.predict(erin, "Following", "", api_name="/feed")  # the old session is dead
+    assert fetch(app, mine["video_url"]) in (403, 404)  # the files are gone

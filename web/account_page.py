@@ -64,6 +64,22 @@ class AccountPage:
         return gr.Row(visible=not member and not self.app.on_space), gr.Column(visible=member)
 
     @user_facing
+    def download(self, session: str | None):
+        """Build the person's archive and hand it to this browser (a private link that expires with the cache)."""
+        path = self.app.studio.export_my_data(self.accounts.user_for(session), self.app.export_folder())
+        notice("Your data is ready: the file below holds everything Dreamreel keeps about you.")
+        return gr.File(str(path), visible=True)
+
+    @user_facing
+    def delete_account(self, session: str | None, password: str, typed: str):
+        """Delete the account at once, after the password and the typed handle; every device is signed out."""
+        user = self.accounts.confirm_deletion(session, password, typed)
+        self.app.cancel_generation(user)
+        self.app.studio.erase_account(user, user)
+        notice("Your account and everything in it are deleted. Goodbye, and thank you for the videos.")
+        return (*self._signed_in_as(None), "", "")
+
+    @user_facing
     def new_invite(self, session: str | None) -> str:
         user = self.accounts.user_for(session)
         self.app.studio.new_invite(user)

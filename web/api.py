@@ -217,6 +217,20 @@ def register(app: App) -> None:
         return "cameo deleted"
 
     @endpoint
+    def export_my_data(session: str) -> FileData:
+        """A zip of everything Dreamreel holds about you: data.json, your videos, your cameo's crops, a README."""
+        path = studio.export_my_data(user(session), app.export_folder())
+        return FileData(path=str(path), orig_name=path.name)
+
+    @endpoint
+    def delete_account(session: str, password: str, confirm_handle: str) -> str:
+        """Delete your account and everything in it, at once; give your password and type your handle."""
+        actor = app.accounts.confirm_deletion(session, password, confirm_handle)
+        app.cancel_generation(actor)
+        studio.erase_account(actor, actor)
+        return "account deleted"
+
+    @endpoint
     def invite(session: str) -> str:
         """A new single-use invite code."""
         return studio.new_invite(user(session))

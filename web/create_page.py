@@ -35,6 +35,7 @@ class CreatePage:
         self.app = app
         self.studio = app.studio
         self._cancels: dict[int, threading.Event] = {}
+        app._on_cancel.append(self.cancel_user)
 
     def show(self, session: str | None):
         """The composer for a member (a sign-in prompt for a visitor), the cameos they may star, the model's
@@ -65,7 +66,12 @@ class CreatePage:
         return event
 
     def cancel(self, session: str | None) -> None:
-        event = self._cancels.get(self.app._user(session))
+        user = self.app._user(session)
+        if user is not None:
+            self.cancel_user(user)
+
+    def cancel_user(self, user: int) -> None:
+        event = self._cancels.get(user)
         if event is not None:
             event.set()
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import threading
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from collections.abc import Callable
@@ -34,13 +37,17 @@ from vocabulary import MAX_UPLOAD_MB
 from .inbox import inbox_value
 from .inputs import received_upload
 from .nav import section_of
-from .views import error, markdown_text, moderation_log_html, refusals_html, report_html, user_facing, verify_html
+from .views import (
+    error, markdown_text, moderation_log_html, notice, refusals_html, report_html, user_facing, verify_html,
+)
 
 if TYPE_CHECKING:
     from .account_page import AccountPage
     from .feed_page import FeedPage
 
 log = logging.getLogger("dreamreel")
+EXPORT_MINUTES = 10
+"""How long an export's file is kept before the next export removes it (Gradio's cached copy: the same)."""
 
 
 class App:
@@ -54,6 +61,8 @@ class App:
         self.browser_secret = accounts.derived_secret("browser-state")
         self._challenges: dict[int, Challenge] = {}
         self._lock = threading.Lock()
+        self._on_cancel: list[Callable[[int], None]] = []
+        """Who stops a user's running generation (the Create section registers itself)."""
 
     @classmethod
     def from_env(cls) -> App:
@@ -85,6 +94,24 @@ class App:
         shell = (Path(__file__).parent / "static" / "shell.css").read_text()
         return {"allowed_paths": [str(videos)], "max_file_size": f"{MAX_UPLOAD_MB}mb", "show_error": True,
                 "head": f"<style>{shell}</style>"}
+
+    def export_folder(self) -> Path:
+        """A new private (0700) folder for one data export; exports older than ``EXPORT_MINUTES`` are removed.
+
+        Gradio copies the file into its own cache to serve it to the one browser that asked, and deletes that
+        copy with the rest of its cache (``delete_cache`` in app.py).
+        """
+        root = Path(tempfile.gettempdir()) / "dreamreel-exports"
+        root.mkdir(mode=0o700, exist_ok=True)
+        for old in root.iterdir():
+            if time.time() - old.stat().st_mtime > EXPORT_MINUTES * 60:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(dir=root))
+
+    def cancel_generation(self, user: int) -> None:
+        """Stop the user's running generation (their account is going): nothing of it is saved."""
+        for listener in self._on_cancel:
+            listener(user)
 
     def received(self, upload: Any) -> AbstractContextManager[Path]:
         """A private copy of a file this request uploaded (see :mod:`web.inputs`); refused for any other path."""
@@ -226,6 +253,16 @@ class App:
 
         take_down.click(act("take_down"), [token], outputs, api_visibility="private")
         dismiss.click(act("dismiss"), [token], outputs, api_visibility="private")
+
+    @user_facing
+    def delete_account(self, session: str | None, handle: str | None):
+        """Admins: delete an account completely (its running generation stopped first); logged."""
+        admin = self._user(session)
+        target = self.studio.user_id(str(handle or ""))
+        self.cancel_generation(target)
+        self.studio.erase_account(admin, target)
+        notice(f"@{str(handle).strip().lstrip('@')}'s account and everything in it are deleted.")
+        return self.moderation_page(session)
 
     @user_facing
     def verify(self, session: str | None, upload: str | None):

@@ -123,7 +123,8 @@ function fillSlide(slide, post) {
     post.prompt !== null ? make("p", { class: "dr-prompt", text: post.prompt })
                          : make("p", { class: "dr-prompt dr-hidden-prompt", text: "Prompt hidden by the author" }),
     post.source_author ? make("button", { class: "dr-source", text: `↻ remix of @${post.source_author}`,
-      onclick: () => trigger("source", { id: post.source_id }) }) : null,
+      onclick: () => trigger("source", { id: post.source_id }) })
+      : post.source_id !== null ? make("span", { class: "dr-source dr-source-gone", text: "↻ remix · source not available" }) : null,
     post.cameos.length ? make("div", { class: "dr-cameos" }, make("span", { text: "starring " }),
       ...post.cameos.map((h) => make("button", { class: "dr-cameo", text: `@${h}`, onclick: () => trigger("profile", { handle: h }) }))) : null,
   ].filter(Boolean));
