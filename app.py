@@ -192,7 +192,9 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
                     gr.Markdown("Download everything Dreamreel holds about you: your profile, videos, comments, likes, "
                                 "follows, notifications, your cameo and every use of it.")
                     download = gr.Button("Download my data")
+                    export_status = gr.Markdown()
                     export_file = gr.File(label="Your data (zip, private to you, kept 10 minutes)", visible=False)
+                    export_poll = gr.Timer(2, active=False)
                     gr.Markdown("**Delete my account.** Everything goes at once and for good: your videos, comments, "
                                 "likes, follows, your cameo with its face crops, and every draft of others that uses it. "
                                 "Remixes others made of your videos stay, without their source. Your handle is held "
@@ -257,7 +259,9 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
         button.click(action, inputs, session_out, **PRIVATE).success(app.land(feed, accounts), [token], landing,
                                                                     **PRIVATE)
     invite.click(accounts.new_invite, [token], [invites], **PRIVATE)
-    download.click(accounts.download, [token], [export_file], **PRIVATE)
+    download.click(accounts.download, [token], [export_file, export_poll, export_status], **PRIVATE)
+    export_poll.tick(accounts.export_ready, [token], [export_file, export_poll, export_status], show_progress="hidden",
+                     **PRIVATE)
     delete_me.click(accounts.delete_account, [token, delete_password, delete_handle],
                     session_out + [delete_password, delete_handle], **PRIVATE).success(
         app.land(feed, accounts), [token], landing, **PRIVATE)

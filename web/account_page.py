@@ -7,14 +7,17 @@ out ends the session itself, so no saved copy signs anyone in again.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from .views import markdown_text, notice, user_facing
+from .views import SOMETHING_WENT_WRONG, error, markdown_text, notice, user_facing
 
 if TYPE_CHECKING:
     from .handlers import App
+
+log = logging.getLogger("dreamreel")
 
 
 class AccountPage:
@@ -65,10 +68,28 @@ class AccountPage:
 
     @user_facing
     def download(self, session: str | None):
-        """Build the person's archive and hand it to this browser (a private link that expires with the cache)."""
-        path = self.app.studio.export_my_data(self.accounts.user_for(session), self.app.export_folder())
-        notice("Your data is ready: the file below holds everything Dreamreel keeps about you.")
-        return gr.File(str(path), visible=True)
+        """Start building the person's archive in the background; the page asks for it until it is ready.
+
+        Outputs: the file (hidden until ready), the timer that asks, and a line saying what is happening."""
+        user = self.accounts.user_for(session)
+        if user is None:
+            raise error("Sign in to download your data.")
+        self.app.start_export(user)
+        return gr.File(visible=False), gr.Timer(active=True), "Preparing your data… you can keep watching meanwhile."
+
+    @user_facing
+    def export_ready(self, session: str | None):
+        """The timer's question: is the archive ready? (A private link to this browser, kept 10 minutes.)"""
+        user = self.accounts.user_for(session)
+        try:
+            path = self.app.finished_export(user) if user is not None else None
+        except Exception:  # the build failed: say so once, and stop asking
+            log.exception("a data export failed")
+            return gr.File(visible=False), gr.Timer(active=False), SOMETHING_WENT_WRONG
+        if path is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        return gr.File(str(path), visible=True), gr.Timer(active=False), "Your data is ready: everything Dreamreel " \
+            "keeps about you is in this file."
 
     @user_facing
     def delete_account(self, session: str | None, password: str, typed: str):

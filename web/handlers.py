@@ -20,6 +20,7 @@ import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -61,6 +62,8 @@ class App:
         self.browser_secret = accounts.derived_secret("browser-state")
         self._challenges: dict[int, Challenge] = {}
         self._lock = threading.Lock()
+        self._exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
+        self._exports: dict[int, Future[Path]] = {}
         self._on_cancel: list[Callable[[int], None]] = []
         """Who stops a user's running generation (the Create section registers itself)."""
 
@@ -107,6 +110,23 @@ class App:
             if time.time() - old.stat().st_mtime > EXPORT_MINUTES * 60:
                 shutil.rmtree(old, ignore_errors=True)
         return Path(tempfile.mkdtemp(dir=root))
+
+    def start_export(self, user: int) -> None:
+        """Build ``user``'s archive on the export thread (one at a time: zipping videos is disk-bound)."""
+        with self._lock:
+            running = self._exports.get(user)
+            if running is not None and not running.done():
+                return
+            self._exports[user] = self._exporter.submit(self.studio.export_my_data, user, self.export_folder())
+
+    def finished_export(self, user: int) -> Path | None:
+        """The archive once it is built (``None`` meanwhile); a failed build raises its error once."""
+        with self._lock:
+            job = self._exports.get(user)
+            if job is None or not job.done():
+                return None
+            del self._exports[user]
+        return job.result()
 
     def cancel_generation(self, user: int) -> None:
         """Stop the user's running generation (their account is going): nothing of it is saved."""

@@ -129,20 +129,22 @@ def report_html(report: Doc) -> str:
             f'{said}<div>Reason: {escape(report["reason"])}</div></div>')
 
 
+def _list_html(rows: list[str], empty: str) -> str:
+    """A list of already-escaped rows, or a line saying there is nothing."""
+    if not rows:
+        return f'<div class="dr-empty">{empty}</div>'
+    return '<ul class="dr-comments">' + "".join(f"<li>{row}</li>" for row in rows) + "</ul>"
+
+
 def refusals_html(refusals: list[Doc]) -> str:
-    if not refusals:
-        return '<div class="dr-empty">Nothing refused yet.</div>'
-    rows = "".join(f'<li><b>@{escape(r["handle"])}</b> {escape(r["what"])} · {escape(r["category"])} · '
-                   f'{when(r["at"])}: <span class="dr-comment-text">{escape(r["text"])}</span></li>' for r in refusals)
-    return f'<ul class="dr-comments">{rows}</ul>'
+    return _list_html([f'<b>@{escape(r["handle"])}</b> {escape(r["what"])} · {escape(r["category"])} · '
+                       f'{when(r["at"])}: <span class="dr-comment-text">{escape(r["text"])}</span>' for r in refusals],
+                      "Nothing refused yet.")
 
 
 def moderation_log_html(entries: list[Doc]) -> str:
-    if not entries:
-        return '<div class="dr-empty">No moderation actions yet.</div>'
-    rows = "".join(f'<li>{when(e["at"])} <b>@{escape(e["admin_handle"])}</b> {escape(e["action"])} '
-                   f'{escape(e["kind"])} #{e["target_id"]}</li>' for e in entries)
-    return f'<ul class="dr-comments">{rows}</ul>'
+    return _list_html([f'{when(e["at"])} <b>@{escape(e["admin_handle"])}</b> {escape(e["action"])} '
+                       f'{escape(e["kind"])} #{e["target_id"]}' for e in entries], "No moderation actions yet.")
 
 
 def verify_html(check: Any, post: PostView | None) -> str:
