@@ -140,6 +140,8 @@ def test_prompts_comments_and_lineage_show_as_text(page, app, planted, who):
 
 def search_profile(page, handle: str) -> None:
     go(page, "Profile")
+    # The section first fills itself with one's own profile: search once that has landed, or it may answer last.
+    page.locator("#dr-profile-head .dr-profile, #dr-profile-head .dr-profile-empty").first.wait_for(timeout=30_000)
     find = page.locator("#dr-find textarea, #dr-find input").first
     find.fill(handle)
     find.press("Enter")
