@@ -196,7 +196,7 @@ with gr.Blocks(title="Dreamreel", delete_cache=(UPLOAD_CACHE_SECONDS, UPLOAD_CAC
                     export_file = gr.File(label="Your data (zip, private to you, kept 10 minutes)", visible=False)
                     export_poll = gr.Timer(2, active=False)
                     gr.Markdown("**Delete my account.** Everything goes at once and for good: your videos, comments, "
-                                "likes, follows, your cameo with its face crops, and every draft of others that uses it. "
+                                "likes, follows, your cameo with its face crops, and every video of others that uses it. "
                                 "Remixes others made of your videos stay, without their source. Your handle is held "
                                 "for 30 days so nobody can pass as you.")
                     delete_password = gr.Textbox(label="Your password (none if you signed in with Hugging Face)",
