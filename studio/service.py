@@ -292,10 +292,6 @@ class Studio:
         names = self.store.erase_user(_signed_in(actor, "delete an account"), user_id)
         self.media.erase(*names)
 
-    def erase_account_by_handle(self, admin: int | None, handle: str) -> None:
-        """Admins: delete someone's account completely, as a moderation action in the log."""
-        self.erase_account(admin, self.user_id(handle))
-
     def user_id(self, handle: str) -> int:
         """The id behind a handle (NotFound for none)."""
         return self.store.user_by_handle(handle)["id"]

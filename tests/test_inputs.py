@@ -163,3 +163,14 @@ def test_length_is_counted_after_cleaning():
         checked_text("y" * 51, "A display name", 50)
     with pytest.raises(InvalidInput, match="must be text"):
         checked_text(["a list"], "A comment")
+
+
+def test_a_custom_events_fields_are_read_only_from_its_data():
+    from types import SimpleNamespace
+
+    from web.inputs import event_field
+
+    assert event_field(SimpleNamespace(_data={"id": 7}), "id") == 7
+    assert event_field(SimpleNamespace(_data={"id": 7}), "tab") is None
+    for odd in (None, SimpleNamespace(), SimpleNamespace(_data=None), SimpleNamespace(_data=["id"])):
+        assert event_field(odd, "id") is None  # nothing sent, or not a mapping: no field, no error

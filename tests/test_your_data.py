@@ -176,7 +176,7 @@ def test_nobody_else_deletes_an_account_but_an_admin_and_that_is_logged(town):
     with pytest.raises(PermissionDenied):
         studio.erase_account(ids["ben"], ids["ana"])
     admin = accounts.user_for(accounts.sign_in("admin", town["first"].admin_password))
-    studio.erase_account_by_handle(admin, "cat")
+    studio.erase_account(admin, studio.user_id("cat"))
     assert store.moderation_log(admin)[0]["action"] == "delete_account"
     with pytest.raises(NotFound):
         studio.erase_account(ids["ana"], ids["cat"])  # a double request: already gone

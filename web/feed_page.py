@@ -19,7 +19,7 @@ import gradio as gr
 from feed_store import NotFound, StoreError
 from vocabulary import FEEDS
 
-from .inputs import whole_number
+from .inputs import event_field, whole_number
 from .reel import Message, comments_message, page_message, post_message, removed_message, shown_message
 from .views import error, user_facing
 
@@ -39,12 +39,8 @@ class FeedPosition:
     cursor: str | None = None
 
 
-def _field(event: gr.EventData | None, name: str) -> Any:
-    return (getattr(event, "_data", None) or {}).get(name)
-
-
 def _post_id(event: gr.EventData | None) -> int:
-    return whole_number(_field(event, "id"), "A post id")
+    return whole_number(event_field(event, "id"), "A post id")
 
 
 class FeedPage:
@@ -101,7 +97,7 @@ class FeedPage:
 
     @user_facing
     def switch(self, session: str | None, event: gr.EventData):
-        which = _field(event, "which")
+        which = event_field(event, "which")
         if which not in FEEDS:
             raise error(f"Choose one of the feeds: {', '.join(FEEDS)}.")
         return self.open(session, which)
@@ -121,7 +117,7 @@ class FeedPage:
     @user_facing
     def like(self, session: str | None, event: gr.EventData) -> Message:
         viewer, post_id = self.app._user(session), _post_id(event)
-        self.studio.set_like(viewer, post_id, bool(_field(event, "liked")))
+        self.studio.set_like(viewer, post_id, bool(event_field(event, "liked")))
         return post_message(self.studio.get_post(viewer, post_id))
 
     @user_facing
@@ -132,14 +128,14 @@ class FeedPage:
     @user_facing
     def comment(self, session: str | None, event: gr.EventData) -> Message:
         viewer, post_id = self.app._user(session), _post_id(event)
-        text = _field(event, "text")
+        text = event_field(event, "text")
         self.studio.comment(viewer, post_id, text if isinstance(text, str) else "")
         return comments_message(post_id, self.studio.post(viewer, post_id).comments, posted=True)
 
     @user_facing
     def report(self, session: str | None, event: gr.EventData) -> Message:
         post_id = _post_id(event)
-        reason = _field(event, "reason")
+        reason = event_field(event, "reason")
         self.studio.report(self.app._user(session), "post", post_id, reason if isinstance(reason, str) else "")
         return removed_message(post_id, "Reported. Thanks: the moderators will look at it, and you won't see it again.")
 
@@ -154,7 +150,7 @@ class FeedPage:
     def publish(self, session: str | None, event: gr.EventData) -> Message:
         """Publish one's own draft from the feed viewer, to everyone or to friends."""
         viewer, post_id = self.app._user(session), _post_id(event)
-        visibility = _field(event, "visibility")
+        visibility = event_field(event, "visibility")
         self.studio.publish(viewer, post_id, visibility if isinstance(visibility, str) else "", False)
         label = "everyone" if visibility == "public" else "your friends"
         return post_message(self.studio.get_post(viewer, post_id), toast=f"Published to {label}.")
@@ -162,7 +158,7 @@ class FeedPage:
     @user_facing
     def tune(self, session: str | None, event: gr.EventData):
         """Keep what the viewer wants more or less of, and show "For you" steered by it."""
-        text = _field(event, "text")
+        text = event_field(event, "text")
         wishes = self.studio.tune_feed(self.app._user(session), text if isinstance(text, str) else "")
         said = "; ".join(part for part in (("more " + ", ".join(wishes.more)) if wishes.more else "",
                                            ("less " + ", ".join(wishes.less)) if wishes.less else "") if part)
@@ -171,7 +167,7 @@ class FeedPage:
     @user_facing
     def follow(self, session: str | None, event: gr.EventData):
         """Follow someone suggested in an empty Following feed, and show their videos there."""
-        handle = str(_field(event, "handle") or "")
+        handle = str(event_field(event, "handle") or "")
         self.studio.follow(self.app._user(session), handle)
         return self.open(session, "Following", toast=f"Following @{handle}")
 
@@ -205,7 +201,7 @@ class FeedPage:
 
     def profile(self, session: str | None, event: gr.EventData):
         """A tapped handle opens that person's profile."""
-        handle = str(_field(event, "handle") or "")
+        handle = str(event_field(event, "handle") or "")
         return (gr.Tabs(selected="profile"), "profile", handle, *self.profiles.show(session, handle))
 
     @user_facing
@@ -217,9 +213,9 @@ class FeedPage:
     def open_activity(self, session: str | None, event: gr.EventData):
         """A line of the activity inbox opens its video in the feed, or (a follow) the follower's profile.
         Outputs: tabs, nav, reel, then the profile section's."""
-        post_id = _field(event, "post_id")
+        post_id = event_field(event, "post_id")
         if post_id is not None:
             post = self.studio.get_post(self.app._user(session), whole_number(post_id, "A post id"))
             return (gr.Tabs(selected="feed"), "feed", shown_message(post), *[gr.skip()] * 8)
-        handle = str(_field(event, "handle") or "")
+        handle = str(event_field(event, "handle") or "")
         return (gr.Tabs(selected="profile"), "profile", gr.skip(), handle, *self.profiles.show(session, handle))

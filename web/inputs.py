@@ -37,6 +37,15 @@ UPLOAD_CACHE_SECONDS = 600
 """How long Gradio keeps an uploaded file in its upload folder before deleting it (checked this often, too)."""
 
 
+def event_field(event: Any, name: str) -> Any:
+    """A field of a component's custom event (``trigger(name, {...})`` in its script); ``None`` when absent.
+
+    The fields are whatever the browser sent: every caller checks the value as it would any other input.
+    """
+    data = getattr(event, "_data", None)
+    return data.get(name) if isinstance(data, dict) else None
+
+
 def whole_number(value: Any, what: str = "An id") -> int:
     """``value`` as an int if it is a whole number (``3``, ``3.0``, ``"3"``), else a clear refusal."""
     if isinstance(value, bool):

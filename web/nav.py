@@ -13,6 +13,8 @@ from typing import Any
 
 import gradio as gr
 
+from .inputs import event_field
+
 SECTIONS = (("feed", "Home", "⌂"), ("create", "Create", "+"), ("cameo", "Cameo", "☺"), ("activity", "Activity", "♡"),
             ("profile", "Profile", "◉"), ("account", "Me", "☰"))
 """(tab id, label, icon) of each item, in order."""
@@ -111,5 +113,5 @@ class Nav(gr.HTML):
 
 def section_of(event: gr.EventData) -> str:
     """The section a ``go`` event names (Home for anything else)."""
-    tab = (getattr(event, "_data", None) or {}).get("tab")
+    tab = event_field(event, "tab")
     return tab if tab in {s[0] for s in SECTIONS} else "feed"
