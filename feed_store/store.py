@@ -14,7 +14,6 @@ from the session, never from the client.
 from __future__ import annotations
 
 import functools
-import hashlib
 import gc
 import secrets
 import threading
@@ -30,11 +29,11 @@ import numpy as np
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE, MAX_TEXT, MENTION_RE
+from vocabulary import MAX_TEXT, MENTION_RE
 
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .errors import NotFound, PermissionDenied
 from .index import COMMENT, LIKE, NEVER, REMIX, VISIBILITY_CODES, EventLog, Likers, PostColumns, pair_key
-from . import personal_data
+from . import personal_data, rules
 from .journal import JournalTable
 from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, Taste, best_first, diversify, scores,
@@ -42,15 +41,6 @@ from .ranking import (
 from .schema import META_TABLE, open_storage
 from .text import checked_text
 
-MAX_PAGE = 100
-VISIBILITIES = tuple(VISIBILITY_CODES)
-REPORT_KINDS = ("post", "comment", "user")
-HANDLE_HOLD_SECONDS = 30 * 24 * 3600.0
-"""How long the handle of a deleted account stays unavailable, so nobody takes it to pass as its owner."""
-PRIVATE_USER_FIELDS = frozenset({"password_hash", "feed_taste", "less_like"})
-"""What a user record keeps that no read of it returns (the password hash; what they told their feed)."""
-MAX_LESS_LIKE = 20
-"""How many "see less like this" prompts a user's taste remembers (the oldest go first)."""
 RESERVED_IDS = 2
 """The ``_meta`` document that remembers the last post id handed out by :meth:`FeedStore.reserve_post_id`."""
 
@@ -124,11 +114,6 @@ class _Session:
     user_id: int
     doc_id: int
     expires_at: float
-
-
-def _handle_hash(handle: str) -> str:
-    """What an erased account keeps of its handle while it is held: enough to refuse it, not to read it."""
-    return hashlib.sha256(f"dreamreel handle {handle}".encode()).hexdigest()
 
 
 def _serialised(method: F) -> F:
@@ -272,7 +257,7 @@ class FeedStore:
     def _index_user(self, user_id: int, user: Doc) -> None:
         self._max_user_id = max(self._max_user_id, user_id)
         if user.get("erased_at") is not None:
-            self._held_handles[user["handle_hash"]] = user["erased_at"] + HANDLE_HOLD_SECONDS
+            self._held_handles[user["handle_hash"]] = user["erased_at"] + rules.HANDLE_HOLD_SECONDS
             return
         self._handles[user["handle"]] = user_id
         if user.get("external_id"):
@@ -326,20 +311,16 @@ class FeedStore:
     def _with_id(doc: Doc, doc_id: int) -> Doc:
         return {"id": doc_id, **doc}
 
-    @staticmethod
-    def _public_user(user: Doc, user_id: int) -> Doc:
-        return {"id": user_id, **{k: v for k, v in user.items() if k not in PRIVATE_USER_FIELDS}}
-
     def _get(self, table: str, doc_id: int, what: str) -> Doc:
         doc = self._storage.read().get(table, {}).get(str(doc_id)) if isinstance(doc_id, int) else None
         if doc is None:
-            raise NotFound(f"No {what} with id {doc_id!r}." if isinstance(doc_id, int) else f"No {what} with that id.")
+            raise rules.missing(what, doc_id)
         return doc
 
     def _require_user(self, user_id: int) -> Doc:
         user = self._get("users", user_id, "user")
         if user.get("erased_at") is not None:
-            raise NotFound(f"No user with id {user_id!r}.")
+            raise rules.missing("user", user_id)
         return user
 
     def _friends(self, user_id: int) -> set[int]:
@@ -351,22 +332,17 @@ class FeedStore:
     def _is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and bool(self._get("users", user_id, "user").get("is_admin"))
 
-    def _can_view(self, viewer: int | None, post: Doc) -> bool:
-        """The one rule for who sees a post (feeds apply the same rule in vector form)."""
-        if post["deleted_at"] is not None:
-            return False
+    def _standing(self, viewer: int | None, post: Doc) -> rules.Standing:
         author = post["author_id"]
-        if self._is_admin(viewer):
-            return True
-        if author in self._suspended:
-            return False  # a suspended account's videos leave the app with it
-        if viewer == author or self._owns_cameo_in(viewer, post):
-            return True  # a cameo's owner sees every video with their cameo, drafts included
-        if self._blocked_between(viewer, author):
-            return False
-        if post["visibility"] == "public":
-            return True
-        return post["visibility"] == "friends" and viewer is not None and viewer in self._friends(author)
+        return rules.Standing(
+            viewer_is_admin=self._is_admin(viewer), author_suspended=author in self._suspended,
+            viewer_is_author=viewer == author, viewer_owns_a_cameo_in_it=self._owns_cameo_in(viewer, post),
+            blocked_either_way=self._blocked_between(viewer, author),
+            viewer_is_authors_friend=viewer is not None and viewer in self._friends(author))
+
+    def _can_view(self, viewer: int | None, post: Doc) -> bool:
+        """:func:`rules.can_view` (feeds apply the same rule in vector form, see ``_moment``)."""
+        return post["deleted_at"] is None and rules.can_view(post, self._standing(viewer, post))
 
     def _owns_cameo_in(self, user_id: int | None, post: Doc) -> bool:
         return user_id is not None and any(self._cameo_owner.get(c) == user_id for c in post["cameo_ids"])
@@ -374,7 +350,7 @@ class FeedStore:
     def _visible_post(self, viewer: int | None, post_id: int) -> Doc:
         post = self._get("posts", post_id, "video")
         if not self._can_view(viewer, post):
-            raise NotFound(f"No video with id {post_id!r}.")  # the same answer as for a missing one
+            raise rules.missing("video", post_id)  # the same answer as for a missing one
         return post
 
     def _visible_comment(self, viewer: int | None, comment_id: int) -> Doc:
@@ -383,7 +359,7 @@ class FeedStore:
         Anything else answers exactly as a comment that does not exist.
         """
         comment = self._get("comments", comment_id, "comment")
-        missing = NotFound(f"No comment with id {comment_id!r}.")
+        missing = rules.missing("comment", comment_id)
         if comment["deleted_at"] is not None or self._blocked_between(viewer, comment["user_id"]):
             raise missing
         try:
@@ -395,7 +371,7 @@ class FeedStore:
     def _published_post(self, viewer: int, post_id: int) -> Doc:
         post = self._visible_post(viewer, post_id)
         if post["published_at"] is None:
-            raise PermissionDenied("This video is still a draft; publish it first.")
+            raise rules.draft_refusal()
         return post
 
     # -- users and invites --------------------------------------------------------------------
@@ -405,24 +381,21 @@ class FeedStore:
                     external_id: str | None = None, is_admin: bool = False,
                     invite_code: str | None = None) -> Doc:
         """Register a user. An ``invite_code``, when given, must be unused and is spent."""
-        handle = handle.strip().lstrip("@").lower() if isinstance(handle, str) else ""
-        if not HANDLE_RE.fullmatch(handle):
-            raise InvalidInput(f"A handle is {HANDLE_RULE}.")
+        handle = rules.new_handle(handle)
         if handle in self._handles:
-            raise Conflict(f"@{handle} is taken; choose another handle.")
-        held = self._held_handles.get(_handle_hash(handle), 0.0)
+            raise rules.handle_taken(handle)
+        held = self._held_handles.get(rules.handle_hash(handle), 0.0)
         if held > self._now(event=False):
-            raise Conflict(f"@{handle} belonged to an account deleted recently; it is free again from "
-                           f"{time.strftime('%d %b %Y', time.gmtime(held))}. Choose another handle.")
+            raise rules.handle_held(handle, held)
         if external_id is not None and external_id in self._external_ids:
-            raise Conflict("This account is already registered.")
-        name = checked_text(display_name or handle, "A display name", 50)
+            raise rules.refusal("already_registered")
+        name = rules.display_name(display_name, handle)
         invite_id = invite = None
         if invite_code is not None:
             invite_id = self._invite_ids.get(invite_code.strip())
             invite = None if invite_id is None else self._get("invites", invite_id, "invite")
             if invite is None or invite["used_by"] is not None:
-                raise InvalidInput("That invite code is not valid or has been used.")
+                raise rules.invalid_invite()
         now = self._now()
         user = {"handle": handle, "display_name": name, "password_hash": password_hash,
                 "external_id": external_id, "is_admin": is_admin, "created_at": now,
@@ -432,12 +405,12 @@ class FeedStore:
             if invite_id is not None:
                 self._t.invites.update({"used_by": user_id, "used_at": now}, doc_ids=[invite_id])
         self._index_user(user_id, user)
-        return self._public_user(user, user_id)
+        return rules.public_user(user, user_id)
 
     @_serialised
     def get_user(self, user_id: int) -> Doc:
         """A user's profile fields (never the password hash)."""
-        return self._public_user(self._require_user(user_id), user_id)
+        return rules.public_user(self._require_user(user_id), user_id)
 
     @_serialised
     def is_suspended(self, user_id: int) -> bool:
@@ -458,13 +431,13 @@ class FeedStore:
 
     def _user_id_of(self, handle: object) -> int | None:
         """The id behind a handle as people type it (``@Alice``), or ``None``."""
-        return self._handles.get(handle.strip().lstrip("@").lower()) if isinstance(handle, str) else None
+        return self._handles.get(rules.typed_handle(handle))
 
     @_serialised
     def user_by_handle(self, handle: str) -> Doc:
         user_id = self._user_id_of(handle)
         if user_id is None:
-            raise NotFound(f"No user @{str(handle)[:40]}.")
+            raise rules.unknown_handle(handle)
         return self.get_user(user_id)
 
     @_serialised
@@ -547,11 +520,11 @@ class FeedStore:
         self._require_user(actor)
         self._require_user(followee)
         if actor == followee:
-            raise InvalidInput("You cannot follow yourself.")
+            raise rules.refusal("follow_self")
         if self._blocked_between(actor, followee):
-            raise PermissionDenied("You cannot follow this user.")
+            raise rules.refusal("follow_blocked")
         if self._has_pair("follows", actor, followee):
-            raise Conflict("You already follow this user.")
+            raise rules.refusal("already_following")
         now = self._now()
         self._insert_pair("follows", actor, followee, {"follower_id": actor, "followee_id": followee, "created_at": now})
         self._following[actor].add(followee)
@@ -562,7 +535,7 @@ class FeedStore:
     @_serialised
     def unfollow(self, actor: int, followee: int) -> None:
         if not self._has_pair("follows", actor, followee):
-            raise NotFound("You do not follow this user.")
+            raise rules.refusal("not_following")
         self._remove_pair("follows", actor, followee)
         self._unindex_follow(actor, followee)
 
@@ -590,9 +563,9 @@ class FeedStore:
         self._require_user(actor)
         self._require_user(other)
         if actor == other:
-            raise InvalidInput("You cannot block yourself.")
+            raise rules.refusal("block_self")
         if self._has_pair("blocks", actor, other):
-            raise Conflict("You already blocked this user.")
+            raise rules.refusal("already_blocked")
         block = {"blocker_id": actor, "blocked_id": other, "created_at": self._now()}
         ended = [(a, b) for a, b in ((actor, other), (other, actor)) if self._has_pair("follows", a, b)]
         with self._storage.transaction():
@@ -606,7 +579,7 @@ class FeedStore:
     @_serialised
     def unblock(self, actor: int, other: int) -> None:
         if not self._has_pair("blocks", actor, other):
-            raise NotFound("You have not blocked this user.")
+            raise rules.refusal("not_blocked")
         self._remove_pair("blocks", actor, other)
         if not self._has_pair("blocks", other, actor):
             self._blocked_at[actor].pop(other, None)
@@ -616,8 +589,7 @@ class FeedStore:
     def set_feed_taste(self, user_id: int, text: str, less_like: list[str]) -> None:
         """Keep what ``user_id`` said they want more or less of, and the prompts they asked to see less like."""
         self._require_user(user_id)
-        text = checked_text(text, "Your feed wishes") if text.strip() else ""
-        less_like = [checked_text(t, "A prompt") for t in less_like][-MAX_LESS_LIKE:]
+        text, less_like = rules.feed_taste(text, less_like)
         self._t.users.update({"feed_taste": text, "less_like": less_like}, doc_ids=[user_id])
 
     @_serialised
@@ -650,10 +622,7 @@ class FeedStore:
         again from the tables.
         """
         self._require_user(user_id)
-        if actor != user_id and not self._is_admin(actor):
-            raise PermissionDenied("Only the account's owner or an admin can delete an account.")
-        if self._is_admin(user_id) and actor != user_id:
-            raise PermissionDenied("Admins cannot delete another admin's account.")
+        rules.may_erase(actor, user_id, self._is_admin(actor), self._is_admin(user_id))
         tables = self._storage.read()
         now = self._now()
         cameo_ids = {int(k) for k, c in tables.get("cameos", {}).items() if c["owner_id"] == user_id}
@@ -673,9 +642,8 @@ class FeedStore:
 
         with self._storage.transaction():
             for post_id, post in theirs.items():
-                self._t.posts.update({"prompt": "", "hide_prompt": True, "video": None, "thumbnail": None,
-                                      "preview": None, "cameo_ids": [], "model": {}, "erased": True,
-                                      "deleted_at": post["deleted_at"] or now, "deleted_by": actor},
+                self._t.posts.update({**rules.ERASED_POST, "deleted_at": post["deleted_at"] or now,
+                                      "deleted_by": actor},
                                      doc_ids=[post_id])
             self._t.comments.update({"text": "", "deleted_at": now}, doc_ids=list(their_comments))
             self._t.reports.update({"status": "account_deleted", "resolved_at": now}, doc_ids=about_them)
@@ -701,7 +669,8 @@ class FeedStore:
             self._t.users.update({"invited_by": None}, doc_ids=ids("users", lambda d: d.get("invited_by") == user_id))
             handle = tables["users"][str(user_id)]["handle"]
             self._t.users.remove(doc_ids=[user_id])
-            self._t.users.insert(Document({"erased_at": now, "handle_hash": _handle_hash(handle)}, doc_id=user_id))
+            self._t.users.insert(Document({"erased_at": now, "handle_hash": rules.handle_hash(handle)},
+                                          doc_id=user_id))
             if actor != user_id:
                 self._t.moderation_log.insert({"admin_id": actor, "action": "delete_account", "report_ids": [],
                                                "kind": "user", "target_id": user_id, "at": now})
@@ -738,9 +707,8 @@ class FeedStore:
         """Record a verified cameo; one per user, usable by its owner alone until they say otherwise."""
         self._require_user(owner)
         if self._cameo_id_of(owner) is not None:
-            raise Conflict("You already have a cameo; delete it to record a new one.")
-        cameo = {**fields, "owner_id": owner, "permission": "only_me", "approved_ids": [], "restrictions": "",
-                 "created_at": self._now()}
+            raise rules.refusal("second_cameo")
+        cameo = rules.new_cameo(owner, fields, self._now())
         cameo_id = self._t.cameos.insert(cameo)
         self._index_cameo(cameo_id, owner)
         return self._with_id(cameo, cameo_id)
@@ -768,18 +736,14 @@ class FeedStore:
         return [self._with_id(self._get("cameos", c, "cameo"), c) for c in sorted(self._cameo_owner)]
 
     def _own_cameo(self, actor: int, cameo_id: int) -> Doc:
-        cameo = self._get("cameos", cameo_id, "cameo")
-        if cameo["owner_id"] != actor:
-            raise PermissionDenied("Only the cameo's owner can do this.")
-        return cameo
+        return rules.own_cameo(actor, self._get("cameos", cameo_id, "cameo"))
 
     @_serialised
     def set_cameo_permission(self, actor: int, cameo_id: int, permission: str,
                              approved_ids: Iterable[int] | None = None, restrictions: str | None = None) -> Doc:
         """Who may use the cameo from now on: a narrower setting refuses the next use at once."""
         cameo = self._own_cameo(actor, cameo_id)
-        if permission not in CAMEO_PERMISSIONS:
-            raise InvalidInput(f"Cameo permission must be one of {', '.join(CAMEO_PERMISSIONS)}.")
+        rules.check_cameo_permission(permission)
         changes: Doc = {"permission": permission}
         if approved_ids is not None:
             approved = sorted(set(approved_ids) - {actor})
@@ -795,19 +759,11 @@ class FeedStore:
     def cameo_use_refusal(self, user_id: int, cameo_id: int) -> str | None:
         """The one answer to "may this user put this cameo in a video now?": ``None`` if so, else why not."""
         cameo = self._storage.read().get("cameos", {}).get(str(cameo_id)) if isinstance(cameo_id, int) else None
-        if cameo is None:
-            return "That cameo no longer exists."
-        owner = cameo["owner_id"]
-        if user_id == owner:
-            return None
-        handle = self._handle(owner)
-        if self._blocked_between(user_id, owner):
-            return f"You cannot use {handle}'s cameo."
-        permission = cameo["permission"]
-        if permission == "everyone" or (permission == "mutuals" and user_id in self._friends(owner)) or (
-                permission == "approved" and user_id in cameo["approved_ids"]):
-            return None
-        return f"{handle} has not allowed you to use their cameo."
+        owner = None if cameo is None else cameo["owner_id"]
+        return rules.cameo_use_refusal(
+            user_id, cameo, "" if owner is None else self._handle(owner)[1:],
+            blocked_either_way=owner is not None and self._blocked_between(user_id, owner),
+            friends_with_owner=owner is not None and user_id in self._friends(owner))
 
     @_serialised
     def usable_cameos(self, user_id: int) -> list[Doc]:
@@ -918,10 +874,9 @@ class FeedStore:
             post_id = self._next_post_id()
         elif not (isinstance(post_id, int) and 0 < post_id <= self._last_reserved_post_id
                   and str(post_id) not in self._storage.read().get("posts", {})):
-            raise InvalidInput(f"Post id {post_id!r} was not reserved, or is taken.")
+            raise rules.unreserved_post_id(post_id)
         prompt = checked_text(prompt, "A prompt")
-        if visibility not in VISIBILITIES:
-            raise InvalidInput(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
+        rules.check_visibility(visibility)
         cameo_ids = list(dict.fromkeys(cameo_ids))
         for cameo_id in cameo_ids:
             self._get("cameos", cameo_id, "cameo")
@@ -951,9 +906,8 @@ class FeedStore:
         """Share a draft (or change who sees a published post)."""
         post = self._visible_post(actor, post_id)
         if post["author_id"] != actor:
-            raise PermissionDenied("Only the author can publish this video.")
-        if visibility not in ("friends", "public"):
-            raise InvalidInput("Publish to friends or public.")
+            raise rules.refusal("publish_not_author")
+        rules.check_publish_visibility(visibility)
         now = self._now()
         changes: Doc = {"visibility": visibility}
         if hide_prompt is not None:
@@ -989,7 +943,7 @@ class FeedStore:
         """
         post = self._visible_post(actor, post_id)
         if not self._may_delete(actor, post):
-            raise PermissionDenied("Only the author, an admin or a cameo's owner can delete this video.")
+            raise rules.refusal("delete_not_allowed")
         now = self._now()
         self._t.posts.update({"deleted_at": now, "deleted_by": actor}, doc_ids=[post_id])
         self.columns.deleted_at[post_id] = now
@@ -998,9 +952,8 @@ class FeedStore:
         return self._with_id(self._get("posts", post_id, "video"), post_id)
 
     def _may_delete(self, user_id: int | None, post: Doc) -> bool:
-        """The author, the owner of a cameo in the video, and admins may delete a post."""
-        return user_id is not None and (post["author_id"] == user_id or self._owns_cameo_in(user_id, post)
-                                        or self._is_admin(user_id))
+        """:func:`rules.may_delete`."""
+        return user_id is not None and rules.may_delete(self._standing(user_id, post))
 
     @_serialised
     def get_post(self, viewer: int | None, post_id: int) -> Doc:
@@ -1010,15 +963,11 @@ class FeedStore:
 
     def _present(self, post_id: int, post: Doc, viewer: int | None) -> Doc:
         likes, comments, remixes = (int(n) for n in self.columns.counts[post_id])
-        out = self._with_id(post, post_id)
-        author = self._get("users", post["author_id"], "user")
-        out.update(author_handle=author["handle"], author_name=author["display_name"], likes=likes,
-                   comments=comments, remixes=remixes, views=self._view_counts[post_id],
-                   liked=viewer is not None and self._has_pair("likes", post_id, viewer),
-                   can_delete=self._may_delete(viewer, post))
-        if post["hide_prompt"] and viewer != post["author_id"]:
-            out["prompt"] = None
-        return out
+        return rules.presented_post(
+            post_id, post, viewer, author=self._get("users", post["author_id"], "user"),
+            counts=(likes, comments, remixes, self._view_counts[post_id]),
+            liked=viewer is not None and self._has_pair("likes", post_id, viewer),
+            can_delete=self._may_delete(viewer, post))
 
     @_serialised
     def creation_times(self, author: int, since: float) -> list[float]:
@@ -1040,7 +989,7 @@ class FeedStore:
         """Like a post; returns its new like count."""
         self._published_post(actor, post_id)
         if self._has_pair("likes", post_id, actor):
-            raise Conflict("You already like this video.")
+            raise rules.refusal("already_liked")
         now = self._now()
         self._insert_pair("likes", post_id, actor, {"user_id": actor, "post_id": post_id, "created_at": now})
         self._likers.add(post_id, actor)
@@ -1053,7 +1002,7 @@ class FeedStore:
         """Take a like back; returns the new like count."""
         self._visible_post(actor, post_id)
         if not self._has_pair("likes", post_id, actor):
-            raise NotFound("You have not liked this video.")
+            raise rules.refusal("not_liked")
         self._remove_pair("likes", post_id, actor)
         self._likers.remove(post_id, actor)
         self._engage(post_id, LIKE, -1, self._now())
@@ -1085,10 +1034,9 @@ class FeedStore:
         """Allowed to the comment's author, the post's author and admins."""
         comment = self._get("comments", comment_id, "comment")
         if comment["deleted_at"] is not None:
-            raise NotFound(f"No comment with id {comment_id!r}.")
+            raise rules.missing("comment", comment_id)
         post = self._get("posts", comment["post_id"], "video")
-        if actor not in (comment["user_id"], post["author_id"]) and not self._is_admin(actor):
-            raise PermissionDenied("Only the comment's author, the video's author or an admin can delete it.")
+        rules.may_delete_comment(actor, comment, post, self._is_admin(actor))
         now = self._now()
         self._t.comments.update({"deleted_at": now}, doc_ids=[comment_id])
         self._comments[comment["post_id"]].remove(comment_id)
@@ -1117,8 +1065,7 @@ class FeedStore:
     @_serialised
     def report(self, actor: int, kind: str, target_id: int, reason: str) -> Doc:
         """Report a post, comment or user to the moderators; a reported post leaves the reporter's feeds."""
-        if kind not in REPORT_KINDS:
-            raise InvalidInput(f"You can report a {', a '.join(REPORT_KINDS)}.")
+        rules.check_report_kind(kind)
         reason = checked_text(reason, "A reason")
         self._require_user(actor)
         if kind == "post":
@@ -1136,8 +1083,7 @@ class FeedStore:
         return self._with_id(report, report_id)
 
     def _require_admin(self, actor: int) -> None:
-        if not self._is_admin(actor):
-            raise PermissionDenied("Only moderators (admins) can do this.")
+        rules.require_admin(self._is_admin(actor))
 
     @_serialised
     def open_reports(self, admin: int) -> list[Doc]:
@@ -1167,9 +1113,8 @@ class FeedStore:
         self._require_admin(admin)
         report = self._get("reports", report_id, "report")
         if report["status"] != "open":
-            raise Conflict("This report has already been handled.")
-        if action not in ("take_down", "dismiss"):
-            raise InvalidInput("A report is taken down or dismissed.")
+            raise rules.refusal("report_handled")
+        rules.check_moderation_action(action)
         removed = None
         if action == "take_down":
             target = report["target_id"]
@@ -1197,7 +1142,7 @@ class FeedStore:
         """Suspend an account: it can no longer sign in or act, and its videos leave every feed."""
         user = self._require_user(user_id)
         if user.get("is_admin"):
-            raise PermissionDenied("Moderators cannot be suspended.")
+            raise rules.refusal("suspend_moderator")
         if user_id not in self._suspended:
             now = self._now()
             self._t.users.update({"suspended_at": now}, doc_ids=[user_id])
@@ -1259,8 +1204,7 @@ class FeedStore:
     def _page(self, viewer: int | None, cursor: str | None, limit: int,
               order: Callable[[_Moment, int], list[int]], taste: Taste | None = None) -> FeedPage:
         """Serve one page of an ordering, frozen at the cursor's moment."""
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput(f"A page holds 1 to {MAX_PAGE} videos.")
+        rules.check_page_size(limit)
         if viewer is not None:
             self._require_user(viewer)
         position = Cursor.decode(cursor) if cursor else Cursor(self._now(event=False), 0)
@@ -1322,7 +1266,7 @@ class FeedStore:
         """``author``'s published posts that ``viewer`` may see, newest first."""
         self._require_user(author)
         if self._blocked_between(viewer, author):
-            raise NotFound("This profile is not available.")
+            raise rules.refusal("profile_unavailable")
         return self._page(viewer, cursor, limit, lambda moment, wanted: self._newest(
             moment.mask & (self.columns.author == author), wanted))
 
@@ -1332,34 +1276,20 @@ class FeedStore:
     def _reasons(self, moment: _Moment, post_id: int, post: Doc) -> list[str]:
         """Why this post is in the feed, in the words of a "why am I seeing this" line."""
         viewer, author = moment.viewer, post["author_id"]
-        tier = moment.tiers[author]
-        if viewer == author:
-            reasons = ["your video"]
-        elif tier == OWN_OR_FRIEND:
-            reasons = [f"from your friend {self._handle(author)}"]
-        elif tier == FOLLOWING:
-            reasons = [f"you follow {self._handle(author)}"]
-        elif tier == FRIEND_OF_FRIEND:
+        tier = int(moment.tiers[author])
+        via = None
+        if tier == FRIEND_OF_FRIEND:
             via = min(moment.relations.friends(author) & moment.relations.friends(viewer))
-            reasons = [f"{self._handle(author)} is a friend of {self._handle(via)}"]
-        else:
-            reasons = []
-        if viewer is not None:
-            followed_likers = sorted(u for u in moment.relations.following(viewer)
-                                     if self._has_pair("likes", post_id, u))
-            if len(followed_likers) == 1:
-                reasons.append(f"liked by {self._handle(followed_likers[0])}")
-            elif followed_likers:
-                reasons.append(f"liked by {len(followed_likers)} people you follow")
-        parent_id = post["parent_id"]
-        if parent_id is not None:
-            parent = self._get("posts", parent_id, "video")
+        followed_likers = [] if viewer is None else sorted(
+            u for u in moment.relations.following(viewer) if self._has_pair("likes", post_id, u))
+        parent_author = None
+        if post["parent_id"] is not None:
+            parent = self._get("posts", post["parent_id"], "video")
             if self._can_view(viewer, parent):
-                reasons.append(f"remix of {self._handle(parent['author_id'])}'s video")
-        if tier == EVERYONE and not reasons:
-            popular = self.columns.counts[post_id, LIKE] >= self.ranking.popular_likes
-            reasons.append("popular on Dreamreel" if popular else "new on Dreamreel")
-        return reasons
+                parent_author = parent["author_id"]
+        return rules.reasons(viewer=viewer, author=author, tier=tier, handle=self._handle, via_friend=via,
+                             followed_likers=followed_likers, visible_parent_author=parent_author,
+                             likes=int(self.columns.counts[post_id, LIKE]), popular_likes=self.ranking.popular_likes)
 
     # -- remix lineage -------------------------------------------------------------------------------
 
