@@ -272,16 +272,29 @@ def reasons(*, viewer: int | None, author: int, tier: int, handle: callable, via
 
 # -- records ------------------------------------------------------------------------------------------
 
+RECORD_DEFAULTS: dict[str, Doc] = {
+    "users": {"suspended_at": None},
+    "posts": {"deleted_by": None, "erased": False},
+    "reports": {"resolved_by": None, "resolved_at": None},
+}
+"""Fields a record always has, though a stored document may leave them out until they are first set."""
+
+
+def record(table: str, doc: Doc, doc_id: int) -> Doc:
+    """A stored row as every backend returns it: its id first, then every field, the optional ones included."""
+    return {"id": doc_id, **RECORD_DEFAULTS.get(table, {}), **doc}
+
+
 def public_user(user: Doc, user_id: int) -> Doc:
     """A user record as reads return it: never the password hash or what they told their feed."""
-    return {"id": user_id, **{k: v for k, v in user.items() if k not in PRIVATE_USER_FIELDS}}
+    return record("users", {k: v for k, v in user.items() if k not in PRIVATE_USER_FIELDS}, user_id)
 
 
 def presented_post(post_id: int, post: Doc, viewer: int | None, *, author: Doc, counts: tuple[int, int, int, int],
                    liked: bool, can_delete: bool) -> Doc:
     """A post as one viewer sees it: with its author, its counts, and the prompt only if they may read it."""
     likes, comments, remixes, views = counts
-    out = {"id": post_id, **post}
+    out = record("posts", post, post_id)
     out.update(author_handle=author["handle"], author_name=author["display_name"], likes=likes,
                comments=comments, remixes=remixes, views=views, liked=liked, can_delete=can_delete)
     if post["hide_prompt"] and viewer != post["author_id"]:

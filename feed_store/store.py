@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from .journal import JournalTable
 from .ranking import (
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, Taste, best_first, diversify, scores,
 )
+from .records import FeedItem, FeedPage
 from .schema import META_TABLE, open_storage
 from .text import checked_text
 
@@ -46,21 +47,6 @@ RESERVED_IDS = 2
 
 Doc = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass
-class FeedItem:
-    """A post as one viewer sees it, with why it is in their feed."""
-
-    post: Doc
-    reasons: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FeedPage:
-    items: list[FeedItem]
-    next_cursor: str | None
-    """Pass back to get the next page; ``None`` at the end of the feed."""
 
 
 class _Database(TinyDB):
@@ -307,10 +293,6 @@ class FeedStore:
 
     # -- reads shared by the methods below --------------------------------------------------
 
-    @staticmethod
-    def _with_id(doc: Doc, doc_id: int) -> Doc:
-        return {"id": doc_id, **doc}
-
     def _get(self, table: str, doc_id: int, what: str) -> Doc:
         doc = self._storage.read().get(table, {}).get(str(doc_id)) if isinstance(doc_id, int) else None
         if doc is None:
@@ -457,7 +439,7 @@ class FeedStore:
 
     @_serialised
     def invites_of(self, inviter: int) -> list[Doc]:
-        return [self._with_id(doc, doc.doc_id) for doc in self._t.invites.search(lambda d: d["inviter_id"] == inviter)]
+        return [rules.record("invites", doc, doc.doc_id) for doc in self._t.invites.search(lambda d: d["inviter_id"] == inviter)]
 
     # -- sessions ----------------------------------------------------------------------------------
 
@@ -711,7 +693,7 @@ class FeedStore:
         cameo = rules.new_cameo(owner, fields, self._now())
         cameo_id = self._t.cameos.insert(cameo)
         self._index_cameo(cameo_id, owner)
-        return self._with_id(cameo, cameo_id)
+        return rules.record("cameos", cameo, cameo_id)
 
     def _index_cameo(self, cameo_id: int, owner: int) -> None:
         self._cameo_owner[cameo_id] = owner
@@ -722,7 +704,7 @@ class FeedStore:
 
     @_serialised
     def get_cameo(self, cameo_id: int) -> Doc:
-        return self._with_id(self._get("cameos", cameo_id, "cameo"), cameo_id)
+        return rules.record("cameos", self._get("cameos", cameo_id, "cameo"), cameo_id)
 
     @_serialised
     def cameo_of(self, user_id: int) -> Doc | None:
@@ -733,7 +715,7 @@ class FeedStore:
     @_serialised
     def all_cameos(self) -> list[Doc]:
         """Every cameo (to refuse a new one whose face is already someone's)."""
-        return [self._with_id(self._get("cameos", c, "cameo"), c) for c in sorted(self._cameo_owner)]
+        return [rules.record("cameos", self._get("cameos", c, "cameo"), c) for c in sorted(self._cameo_owner)]
 
     def _own_cameo(self, actor: int, cameo_id: int) -> Doc:
         return rules.own_cameo(actor, self._get("cameos", cameo_id, "cameo"))
@@ -753,7 +735,7 @@ class FeedStore:
         if restrictions is not None:
             changes["restrictions"] = checked_text(restrictions, "Restrictions", optional=True)
         self._t.cameos.update(changes, doc_ids=[cameo_id])
-        return self._with_id({**cameo, **changes}, cameo_id)
+        return rules.record("cameos", {**cameo, **changes}, cameo_id)
 
     @_serialised
     def cameo_use_refusal(self, user_id: int, cameo_id: int) -> str | None:
@@ -792,7 +774,7 @@ class FeedStore:
         self._t.cameos.remove(doc_ids=[cameo_id])
         del self._cameo_owner[cameo_id], self._cameo_by_owner[actor]
         self._storage.compact()
-        return self._with_id(cameo, cameo_id)
+        return rules.record("cameos", cameo, cameo_id)
 
     # -- notifications ------------------------------------------------------------------------------
 
@@ -822,7 +804,7 @@ class FeedStore:
     def notifications(self, user_id: int, limit: int = 200) -> list[Doc]:
         """A user's latest notifications, newest first."""
         self._require_user(user_id)
-        return [self._with_id(self._get("notifications", n, "notification"), n)
+        return [rules.record("notifications", self._get("notifications", n, "notification"), n)
                 for n in sorted(self._notification_ids.get(user_id, []), reverse=True)[:limit]]
 
     @_serialised
@@ -899,7 +881,7 @@ class FeedStore:
         self._index_post(post_id, post)
         if visibility != "draft":
             self._announce(post_id, post, now)
-        return self._with_id(post, post_id)
+        return rules.record("posts", post, post_id)
 
     @_serialised
     def publish(self, actor: int, post_id: int, visibility: str = "public", hide_prompt: bool | None = None) -> Doc:
@@ -920,7 +902,7 @@ class FeedStore:
         self.columns.set_post(post_id, actor, visibility, post["published_at"], None)
         if first_time:
             self._announce(post_id, post, now)
-        return self._with_id(post, post_id)
+        return rules.record("posts", post, post_id)
 
     def _announce(self, post_id: int, post: Doc, now: float) -> None:
         """A post was just published: its source counts a remix, and its source's author and the people its
@@ -949,7 +931,7 @@ class FeedStore:
         self.columns.deleted_at[post_id] = now
         if post["parent_id"] is not None and post["published_at"] is not None:
             self._engage(post["parent_id"], REMIX, -1, now)
-        return self._with_id(self._get("posts", post_id, "video"), post_id)
+        return rules.record("posts", self._get("posts", post_id, "video"), post_id)
 
     def _may_delete(self, user_id: int | None, post: Doc) -> bool:
         """:func:`rules.may_delete`."""
@@ -1027,7 +1009,7 @@ class FeedStore:
         author = self._get("posts", post_id, "video")["author_id"]
         self._tell(author, "comment", about)
         self._tell_mentioned(text, actor, about, told={author})
-        return self._with_id(comment, comment_id)
+        return rules.record("comments", comment, comment_id)
 
     @_serialised
     def delete_comment(self, actor: int, comment_id: int) -> None:
@@ -1050,7 +1032,7 @@ class FeedStore:
         for comment_id in self._comments.get(post_id, []):
             c = self._get("comments", comment_id, "comment")
             if not self._blocked_between(viewer, c["user_id"]):
-                out.append({**self._with_id(c, comment_id), "handle": self._get("users", c["user_id"], "user")["handle"]})
+                out.append({**rules.record("comments", c, comment_id), "handle": self._get("users", c["user_id"], "user")["handle"]})
         return out
 
     @_serialised
@@ -1080,7 +1062,7 @@ class FeedStore:
         report_id = self._t.reports.insert(report)
         if kind == "post":
             self._reported.setdefault(actor, {}).setdefault(target_id, now)
-        return self._with_id(report, report_id)
+        return rules.record("reports", report, report_id)
 
     def _require_admin(self, actor: int) -> None:
         rules.require_admin(self._is_admin(actor))
@@ -1090,7 +1072,7 @@ class FeedStore:
         """The moderation queue: open reports, oldest first, each with who reported it and what it is about."""
         self._require_admin(admin)
         reports = sorted(self._t.reports.search(lambda r: r["status"] == "open"), key=lambda r: r["created_at"])
-        return [{**self._with_id(r, r.doc_id), "reporter": self._handle(r["reporter_id"]), **self._target(r)}
+        return [{**rules.record("reports", r, r.doc_id), "reporter": self._handle(r["reporter_id"]), **self._target(r)}
                 for r in reports]
 
     def _target(self, report: Doc) -> Doc:
@@ -1136,7 +1118,7 @@ class FeedStore:
             self._t.reports.update({"status": action, "resolved_by": admin, "resolved_at": now}, doc_ids=same)
             self._t.moderation_log.insert({"admin_id": admin, "action": action, "report_ids": same,
                                            "kind": report["kind"], "target_id": report["target_id"], "at": now})
-        return self._with_id(self._get("reports", report_id, "report"), report_id), removed
+        return rules.record("reports", self._get("reports", report_id, "report"), report_id), removed
 
     def _suspend(self, user_id: int) -> None:
         """Suspend an account: it can no longer sign in or act, and its videos leave every feed."""
@@ -1168,7 +1150,7 @@ class FeedStore:
     def moderation_log(self, admin: int) -> list[Doc]:
         """Every moderation action, newest first: who did what to which report, and when."""
         self._require_admin(admin)
-        return sorted((self._with_id(e, e.doc_id) for e in self._t.moderation_log.all()), key=lambda e: -e["at"])
+        return sorted((rules.record("moderation_log", e, e.doc_id) for e in self._t.moderation_log.all()), key=lambda e: -e["at"])
 
     # -- feeds -------------------------------------------------------------------------------------
 

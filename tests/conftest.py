@@ -1,11 +1,15 @@
 """Shared fixtures for the feed_store tests.
 
-Every test works on real files: a FeedStore (or a bare JournalStorage) in a
-fresh temporary directory, with a clock the test moves by hand.
+Every store test runs twice, once per backend, on real storage with a clock
+the test moves by hand: the TinyDB store in a fresh temporary directory, and
+the PostgreSQL store in a fresh database of a private cluster
+(``DREAMREEL_TEST_DATABASE_URL`` from ``make test``, or one this session
+starts itself), cloned from a migrated template.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -14,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +33,11 @@ if str(REPO) not in sys.path:
 from tinydb import TinyDB  # noqa: E402
 
 from feed_store import FeedStore, JournalTable  # noqa: E402
+
+sys.path.insert(0, str(REPO / "scripts"))
+from services import TEST_DATABASE_URL, postgres_cluster  # noqa: E402
+
+BACKENDS = ("tinydb", "postgresql")
 
 START = 1_700_000_000.0
 HOUR = 3600.0
@@ -100,13 +110,80 @@ def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
 
 
-@pytest.fixture
-def open_store(store_dir: Path, clock: FakeClock):
-    """Open (or reopen) the FeedStore in ``store_dir``; every store opened is closed at the end."""
-    opened: list[FeedStore] = []
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server for this test session, holding a migrated ``dreamreel_template`` database."""
+    import psycopg
 
-    def _open(directory: Path | None = None, **kwargs) -> FeedStore:
-        s = FeedStore(directory or store_dir, clock=kwargs.pop("clock", clock), **kwargs)
+    from feed_store.postgres import schema
+
+    with contextlib.ExitStack() as stack:
+        url = os.environ.get(TEST_DATABASE_URL) or stack.enter_context(postgres_cluster())
+        template = f"template_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {template}")
+        schema.upgrade(_database_url(url, template))
+        yield SimpleNamespace(url=url, template=template)
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE {template} WITH (FORCE)")
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _new_database(server) -> str:
+    """A fresh, migrated database (a copy of the session's template)."""
+    import psycopg
+
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server.url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name} TEMPLATE {server.template}")
+    return _database_url(server.url, name)
+
+
+def _drop_database(server, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server.url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> Iterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    url = _new_database(postgres_server)
+    yield url
+    _drop_database(postgres_server, url)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Which store backend a test runs on: every test that opens a store runs on each."""
+    return request.param
+
+
+@pytest.fixture
+def open_store(backend: str, request, store_dir: Path, clock: FakeClock):
+    """Open (or reopen) the store; every store opened is closed at the end.
+
+    TinyDB: the store in ``store_dir`` (or ``directory``). PostgreSQL: the test's own database (``directory`` names
+    another one, made on first use, so a test can open two separate stores on either backend).
+    """
+    opened: list = []
+    databases: dict[Path, str] = {}
+
+    def _open(directory: Path | None = None, **kwargs):
+        clock_ = kwargs.pop("clock", clock)
+        if backend == "tinydb":
+            s = FeedStore(directory or store_dir, clock=clock_, **kwargs)
+        else:
+            from feed_store.postgres import PostgresStore
+
+            where = directory or store_dir
+            if where not in databases:
+                databases[where] = _new_database(request.getfixturevalue("postgres_server"))
+            s = PostgresStore(databases[where], clock=clock_, migrate=False, **kwargs)
         opened.append(s)
         return s
 
@@ -116,6 +193,25 @@ def open_store(store_dir: Path, clock: FakeClock):
             s.close()
         except Exception:
             pass
+    for url in databases.values():
+        _drop_database(request.getfixturevalue("postgres_server"), url)
+
+
+def stored_state(store) -> object:
+    """Everything a store keeps, exactly: the files of a TinyDB store; every row and counter of a PostgreSQL one
+    (the frozen feed cursors aside, which reads make)."""
+    if isinstance(store, FeedStore):
+        return disk_state(store.directory)
+    import psycopg
+
+    with psycopg.connect(store.url) as connection:
+        tables = [r[0] for r in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'feed_cursors'"
+            " ORDER BY tablename")]
+        state = {t: connection.execute(f"SELECT * FROM {t} ORDER BY {t}::text").fetchall() for t in tables}
+        for sequence in ("post_ids", "publications"):
+            state[sequence] = connection.execute(f"SELECT last_value, is_called FROM {sequence}").fetchone()
+    return state
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from feed_store import FeedStore, InvalidInput, NotFound
 
-from conftest import HOUR, disk_state, ids, walk
+from conftest import HOUR, ids, stored_state, walk
 
 FEEDS = ["for_you", "latest", "following", "profile"]
 
@@ -205,10 +205,10 @@ def test_posts_published_at_the_same_moment_page_without_repeats_or_gaps(store, 
     base64.urlsafe_b64encode(b"[1, 2, 3]").decode(), base64.urlsafe_b64encode(b"[1.5, 2.5]").decode(),
 ])
 def test_a_damaged_cursor_is_refused_clearly(store, busy, cursor):
-    before = disk_state(store.directory)
+    before = stored_state(store)
     with pytest.raises(InvalidInput, match="feed position is damaged"):
         store.for_you(busy.alice, cursor=cursor)
-    assert disk_state(store.directory) == before
+    assert stored_state(store) == before
 
 
 @pytest.mark.parametrize("limit", [0, -1, 101])

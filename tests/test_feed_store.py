@@ -9,7 +9,7 @@ import pytest
 
 from feed_store import Conflict, FeedStore, InvalidInput, NotFound, PermissionDenied, StoreError
 
-from conftest import disk_state, ids, walk
+from conftest import ids, stored_state, walk
 
 
 def all_feeds(store: FeedStore, viewer: int | None) -> dict[str, list[int]]:
@@ -447,7 +447,7 @@ def observable(store: FeedStore, w: SimpleNamespace) -> dict:
 def test_bad_input_raises_a_typed_error_and_writes_nothing(store, open_store, world, error, message, call, setup):
     setup(store, world)
     before = observable(store, world)
-    before_disk = disk_state(store.directory)
+    before_disk = stored_state(store)
 
     with pytest.raises(StoreError) as raised:
         call(store, world)
@@ -455,7 +455,7 @@ def test_bad_input_raises_a_typed_error_and_writes_nothing(store, open_store, wo
     assert type(err) is error, f"{type(err).__name__} raised where {error.__name__} was expected: {err}"
     assert re.search(message, str(err)), f"unclear message: {err!r}"
 
-    assert disk_state(store.directory) == before_disk, "the failed call wrote to the store"
+    assert stored_state(store) == before_disk, "the failed call wrote to the store"
     assert observable(store, world) == before, "the failed call changed what users see"
     store.close()
     assert observable(open_store(), world) == before, "the reopened store differs"
@@ -556,7 +556,7 @@ def test_every_admin_only_action_refuses_a_non_admin(store, people, clock):
     world = SimpleNamespace(report=store.report(people.alice, "post", post, "spam")["id"])
     reports = [world.report, store.report(people.alice, "comment", comment, "rude")["id"],
                store.report(people.alice, "user", people.erin, "spam")["id"]]
-    before = disk_state(store.directory)
+    before = stored_state(store)
     for name, action in ADMIN_ONLY.items():
         for who in (people.alice, people.erin, 9999):
             with pytest.raises((PermissionDenied, NotFound)):
@@ -565,7 +565,7 @@ def test_every_admin_only_action_refuses_a_non_admin(store, people, clock):
         for action in ("take_down", "dismiss"):
             with pytest.raises(PermissionDenied, match="Only moderators"):
                 store.resolve_report(people.bob, report, action)
-    assert disk_state(store.directory) == before
+    assert stored_state(store) == before
     assert not store.is_suspended(people.erin) and store.get_post(None, post)["deleted_at"] is None
     assert len(store.open_reports(admin)) == 3
 

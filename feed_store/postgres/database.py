@@ -1,0 +1,94 @@
+"""Connections and transactions: a psycopg 3 pool, one transaction per store operation, retried when it must be.
+
+The app's handlers are synchronous threads, so the pool is psycopg-pool's
+threaded ``ConnectionPool``. Every public store method runs inside
+:meth:`Database.operation`: it borrows a connection, runs the whole method in
+one transaction, commits, and gives the connection back. A transaction that
+PostgreSQL aborts because another one raced it (a serialization failure or a
+deadlock) is run again from the start, so callers never see the race; a
+:class:`~feed_store.errors.StoreError` raised by the method rolls everything
+back and reaches the caller as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+RETRIED = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
+"""What PostgreSQL aborts a transaction for when two raced: running it again is the documented remedy."""
+MAX_ATTEMPTS = 8
+
+
+class Database:
+    """A pool of connections to one PostgreSQL database, and the transaction each operation runs in."""
+
+    def __init__(self, url: str, *, max_connections: int = 16) -> None:
+        self.url = url
+        self.pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, name="dreamreel",
+                                   kwargs={"row_factory": dict_row, "autocommit": False})
+        self._local = threading.local()
+        self.retries = 0
+        """How many transactions were run again after a serialization failure or deadlock (for tests and logs)."""
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @property
+    def cursor(self) -> psycopg.Cursor:
+        """The cursor of the transaction this thread is in (only inside :meth:`transaction`)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            raise RuntimeError("store code ran outside a transaction; wrap the method in @operation")
+        return cursor
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Cursor]:
+        """One transaction for the calling thread; a nested call joins the transaction already open."""
+        if getattr(self._local, "cursor", None) is not None:
+            yield self._local.cursor
+            return
+        with self.pool.connection() as connection:
+            try:
+                with connection.transaction(), connection.cursor() as cursor:
+                    self._local.cursor = cursor
+                    yield cursor
+            finally:
+                self._local.cursor = None
+
+    def run(self, work: Callable[[], Any]) -> Any:
+        """``work()`` in one transaction, run again (a few times, after a short random wait) if PostgreSQL aborts
+        it for racing another transaction."""
+        if getattr(self._local, "cursor", None) is not None:
+            return work()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.transaction():
+                    return work()
+            except RETRIED:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                self.retries += 1
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
+
+def operation(method: F) -> F:
+    """Run a store method as one transaction of its store's :class:`Database` (retried on a race)."""
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self.db.run(lambda: method(self, *args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
