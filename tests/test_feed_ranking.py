@@ -188,18 +188,18 @@ def feed_snapshot(store: FeedStore, viewers) -> list:
     return out
 
 
-def test_the_feed_is_deterministic_for_equal_input(tmp_path):
+def test_the_feed_is_deterministic_for_equal_input(tmp_path, open_store):
     snapshots = []
     for run in range(2):
         clock = FakeClock()
-        s = FeedStore(tmp_path / f"run{run}", clock=clock)
+        s = open_store(tmp_path / f"run{run}", clock=clock)
         users = build_random_world(s, clock, seed=11)
         clock.advance(HOUR)
         viewers = [None, *users[:5]]
         first = feed_snapshot(s, viewers)
         assert feed_snapshot(s, viewers) == first, "asking twice must give the same feed"
         s.close()
-        reopened = FeedStore(tmp_path / f"run{run}", clock=clock)
+        reopened = open_store(tmp_path / f"run{run}", clock=clock)
         assert feed_snapshot(reopened, viewers) == first, "reopening must give the same feed"
         reopened.close()
         snapshots.append(first)

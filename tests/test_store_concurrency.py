@@ -1,4 +1,4 @@
-"""Many threads on one FeedStore: no lost update, exact counts, and the same counts after reopening."""
+"""Many threads on one store, on each backend: no lost update, exact counts, and the same counts after reopening."""
 
 from __future__ import annotations
 
@@ -93,8 +93,8 @@ def worker(store: FeedStore, ledger: Ledger, shared_posts: list[int], posts_lock
         ledger.errors.append(e)
 
 
-def test_many_threads_of_mixed_operations_lose_nothing(tmp_path):
-    store = FeedStore(tmp_path / "store")
+def test_many_threads_of_mixed_operations_lose_nothing(open_store):
+    store = open_store()
     actors = [store.create_user(f"actor{i}")["id"] for i in range(THREADS)]
     authors = [store.create_user(f"author{i}")["id"] for i in range(4)]
     seed_posts = [store.create_post(authors[i % 4], f"seed {i}", visibility="public")["id"] for i in range(12)]
@@ -139,14 +139,14 @@ def test_many_threads_of_mixed_operations_lose_nothing(tmp_path):
     live = summary(store, all_posts, users)
     assert live == expected
     store.close()
-    reopened = FeedStore(tmp_path / "store")
+    reopened = open_store()
     assert summary(reopened, all_posts, users) == expected
     reopened.close()
 
 
 @pytest.mark.parametrize("action", ["like", "follow", "create_user"])
-def test_racing_duplicates_let_exactly_one_win(tmp_path, action):
-    store = FeedStore(tmp_path / "store")
+def test_racing_duplicates_let_exactly_one_win(open_store, action):
+    store = open_store()
     fan = store.create_user("fan")["id"]
     author = store.create_user("author")["id"]
     post = store.create_post(author, "the post", visibility="public")["id"]
@@ -184,6 +184,6 @@ def test_racing_duplicates_let_exactly_one_win(tmp_path, action):
     expected = {"like": (1, [fan], [], 2), "follow": (0, [], [fan], 2), "create_user": (0, [], [], 3)}[action]
     assert state(store) == expected
     store.close()
-    reopened = FeedStore(tmp_path / "store")
+    reopened = open_store()
     assert state(reopened) == expected
     reopened.close()

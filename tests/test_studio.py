@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from cameo import Cameos, FaceDetector, default_embedder
-from feed_store import FeedStore, InvalidInput, NotFound, PermissionDenied
+from feed_store import InvalidInput, NotFound, PermissionDenied
 from feed_store.media import MediaFolder
 from pipeline import InvalidRequest, load_model
 from pipeline.provenance import Provenance
@@ -25,8 +25,8 @@ def model():
 
 
 @pytest.fixture
-def world(tmp_path, model, clock):
-    store = FeedStore(tmp_path / "store", clock=clock)
+def world(tmp_path, model, clock, open_store):
+    store = open_store()
     media = MediaFolder(tmp_path / "media")
     accounts = Accounts(store, tmp_path / "secret.key", clock=clock)
     first = accounts.first_start()
@@ -105,7 +105,7 @@ def test_signing_out_ends_the_token_and_everywhere_ends_them_all(world, open_sto
 
     # Ended sessions stay ended after a restart; live ones stay live.
     store.close()
-    reopened = FeedStore(tmp_path / "store", clock=clock)
+    reopened = open_store()
     again = Accounts(reopened, tmp_path / "secret.key", clock=clock)
     assert again.user_for(laptop) is None and again.user_for(tablet) is None
     assert again.user_for(bob) is not None

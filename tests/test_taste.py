@@ -102,11 +102,9 @@ def test_wishes_need_an_account_and_make_sense(tuned):
         studio.tune_feed(viewer, "!!!")
 
 
-def test_friends_still_come_first(tmp_path):
+def test_friends_still_come_first(tmp_path, open_store):
     """A friend's video that matches no wish still comes before a stranger's that matches one, at the same age."""
-    from feed_store import FeedStore
-
-    store = FeedStore(tmp_path / "store", clock=lambda: 1_700_000_000.0)
+    store = open_store(clock=lambda: 1_700_000_000.0)
     studio = Studio(store, MediaFolder(tmp_path / "media"), None, lambda: None, provenance=None)
     me, friend, stranger = (store.create_user(h)["id"] for h in ("myself", "friend", "stranger"))
     store.follow(me, friend)

@@ -17,7 +17,7 @@ from skimage import data as skimage_data
 
 import face_clips
 from cameo import Cameos, Challenge, FaceDetector, default_embedder
-from feed_store import FeedStore, InvalidInput, NotFound, PermissionDenied
+from feed_store import InvalidInput, NotFound, PermissionDenied
 from feed_store.media import MediaFolder
 from pipeline import CameoNotAllowed, load_model
 from pipeline.provenance import Provenance
@@ -38,8 +38,8 @@ def moderator():
 
 
 @pytest.fixture
-def world(tmp_path, model, moderator, clock):
-    store = FeedStore(tmp_path / "store", clock=clock)
+def world(tmp_path, model, moderator, clock, open_store):
+    store = open_store()
     media = MediaFolder(tmp_path / "media")
     accounts = Accounts(store, tmp_path / "secret.key", clock=clock)
     first = accounts.first_start()

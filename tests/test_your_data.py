@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import zipfile
-from pathlib import Path
+
+import orjson
 
 import pytest
 
 import face_clips
+from conftest import stored_state
 from cameo import Cameos, Challenge, FaceDetector, default_embedder
 from feed_store import Conflict, FeedStore, InvalidInput, NotFound, PermissionDenied
 from feed_store.media import MediaFolder
@@ -32,9 +34,9 @@ def model():
 
 
 @pytest.fixture
-def town(tmp_path, model, clock):
+def town(tmp_path, model, clock, open_store):
     """ana has every kind of data; ben and cat interact with her; ben stars her cameo in his draft and remixes her."""
-    store = FeedStore(tmp_path / "data" / "store", clock=clock)
+    store = open_store(tmp_path / "data" / "store")
     media = MediaFolder(tmp_path / "data" / "media")
     accounts = Accounts(store, tmp_path / "data" / "secret.key", clock=clock)
     first = accounts.first_start()
@@ -67,7 +69,8 @@ def town(tmp_path, model, clock):
     code = studio.new_invite(ana)
     yield dict(store=store, media=media, accounts=accounts, studio=studio, first=first, tokens=tokens, ids=ids,
                posts=dict(public=public, hidden=hidden, draft=draft, ben_draft=ben_draft, remix=remix,
-                          bens_own=bens_own), invite=code, root=tmp_path / "data", clip=clip)
+                          bens_own=bens_own), invite=code, root=tmp_path / "data", clip=clip,
+               reopen=lambda **kwargs: open_store(tmp_path / "data" / "store", **kwargs))
     store.close()
 
 
@@ -110,8 +113,11 @@ def test_the_download_needs_an_account(town, tmp_path):
         town["studio"].export_my_data(None, tmp_path)
 
 
-def everything_on_disk(root: Path) -> bytes:
-    return b"\n".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+def everything_stored(town) -> bytes:
+    """Every file of the instance, and on PostgreSQL every row of its database (as JSON text)."""
+    files = b"\n".join(p.read_bytes() for p in sorted(town["root"].rglob("*")) if p.is_file())
+    return files if isinstance(town["store"], FeedStore) else files + orjson.dumps(stored_state(town["store"]),
+                                                                                   default=str)
 
 
 def test_deleting_the_account_leaves_nothing_of_it_and_others_stay_consistent(town):
@@ -123,13 +129,13 @@ def test_deleting_the_account_leaves_nothing_of_it_and_others_stay_consistent(to
     bens_likes_before = store.get_post(ben, posts["bens_own"])["likes"]
 
     pictures = [b[len(b) // 2: len(b) // 2 + 256] for b in crop_bytes + ana_videos + [town["clip"].read_bytes()]]
-    before = everything_on_disk(town["root"])
+    before = everything_stored(town)
     assert all(p in before for p in pictures[:-1]) and SECRET_PROMPT.encode() in before  # the search finds them
 
     user = accounts.confirm_deletion(tokens["ana"], "ana's long password", "ana")
     studio.erase_account(user, user)
 
-    disk = everything_on_disk(town["root"])
+    disk = everything_stored(town)
     for trace in (b"ana's", SECRET_PROMPT.encode(), HIDDEN_PROMPT.encode(), COMMENT.encode(), WISH.encode(),
                   b"no politics", b'"ana"', b"@ana dancing"):
         assert trace not in disk, f"{trace!r} is still on disk"
@@ -154,21 +160,21 @@ def test_deleting_the_account_leaves_nothing_of_it_and_others_stay_consistent(to
     with pytest.raises(Conflict, match="deleted recently"):
         store.create_user("ana")
     store.close()
-    store2 = FeedStore(store.directory, clock=lambda: 10**10)  # 30 days later
+    store2 = town["reopen"](clock=lambda: 10**10)  # 30 days later
     assert store2.create_user("ana")["handle"] == "ana"
     store2.close()
 
 
 def test_deletion_asks_for_the_password_and_the_handle_and_changes_nothing_when_wrong(town):
     accounts, tokens = town["accounts"], town["tokens"]
-    before = everything_on_disk(town["root"])
+    before = everything_stored(town)
     with pytest.raises(PermissionDenied, match="Wrong password"):
         accounts.confirm_deletion(tokens["ana"], "not her password", "ana")
     with pytest.raises(InvalidInput, match="Type your handle"):
         accounts.confirm_deletion(tokens["ana"], "ana's long password", "yes")
     with pytest.raises(PermissionDenied, match="Sign in"):
         accounts.confirm_deletion("forged.token.here", "ana's long password", "ana")
-    assert everything_on_disk(town["root"]) == before
+    assert everything_stored(town) == before
 
 
 def test_nobody_else_deletes_an_account_but_an_admin_and_that_is_logged(town):

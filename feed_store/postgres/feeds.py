@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import secrets
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -160,10 +160,13 @@ class Feeds(StoreBase):
                 raise InvalidInput("This feed position is damaged or out of date; reload the feed.")
             ordered = row["post_ids"]
         else:
-            ordered, token, offset = order(circle), secrets.token_urlsafe(12), 0
+            ordered, offset = order(circle), 0
+            # The same list for the same viewer shares one row: asking twice gives the same cursor.
+            token = hashlib.blake2b(orjson.dumps([feed, viewer_id, ordered]), digest_size=12).hexdigest()
             self._run("DELETE FROM feed_cursors WHERE created_at < %s", (now - CURSOR_SECONDS,))
             self._run("INSERT INTO feed_cursors (token, feed, viewer_id, created_at, post_ids)"
-                      " VALUES (%s, %s, %s, %s, %s)", (token, feed, viewer_id, now, ordered))
+                      " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (token) DO UPDATE SET created_at = EXCLUDED.created_at",
+                      (token, feed, viewer_id, now, ordered))
         slots = ordered[offset: offset + limit]
         rows = self._post_rows(slots)
         reported = set()
