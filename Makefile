@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench install
+.PHONY: run test bench install postgres
 
 install: $(STAMP)
 
@@ -26,8 +26,13 @@ run: $(STAMP)
 $(CHROMIUM):
 	$(SUDO) apt-get install -y -q chromium || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium)
 
-test: $(STAMP) $(CHROMIUM)
-	$(PY) -m pytest -q tests
+# PostgreSQL: the tests start a private cluster of Debian's server (scripts/services.py), never a system one.
+POSTGRES := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
+postgres:
+	@test -n "$(POSTGRES)" || $(SUDO) apt-get install -y -q postgresql || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql)
+
+test: $(STAMP) $(CHROMIUM) postgres
+	$(PY) scripts/services.py -- $(PY) -m pytest -q tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/feed_bench.py

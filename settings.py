@@ -30,6 +30,9 @@ def _path(value: str | None) -> Path | None:
 class Settings:
     data_dir: Path
     """DREAMREEL_DATA_DIR: the store and all media live here."""
+    database_url: str | None
+    """DREAMREEL_DATABASE_URL: ``postgresql://…`` keeps the social store in PostgreSQL (shared by every app process);
+    unset, it is the TinyDB store in the data folder."""
     model: str
     """DREAMREEL_MODEL: ``embedded`` (the offline model in assets/), a hub id or a local folder."""
     device: str
@@ -65,6 +68,7 @@ class Settings:
         env = os.environ
         return cls(
             data_dir=Path(env.get("DREAMREEL_DATA_DIR") or _default_data_dir()),
+            database_url=env.get("DREAMREEL_DATABASE_URL") or None,
             model=env.get("DREAMREEL_MODEL", "embedded"),
             device=env.get("DREAMREEL_DEVICE", "auto"),
             cpu_offload=env.get("DREAMREEL_CPU_OFFLOAD", "") == "1",
@@ -99,6 +103,12 @@ class Settings:
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
+
+    def open_store(self):
+        """The social store: PostgreSQL when a database URL is set, else TinyDB in the data folder."""
+        from feed_store import open_store
+
+        return open_store(self.database_url or self.store_dir)
 
     @property
     def media_dir(self) -> Path:

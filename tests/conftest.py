@@ -122,27 +122,27 @@ def postgres_server() -> Iterator[str]:
         template = f"template_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {template}")
-        schema.upgrade(_database_url(url, template))
+        schema.upgrade(database_url(url, template))
         yield SimpleNamespace(url=url, template=template)
         with psycopg.connect(url, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE {template} WITH (FORCE)")
 
 
-def _database_url(server_url: str, name: str) -> str:
+def database_url(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
-def _new_database(server) -> str:
+def new_database(server) -> str:
     """A fresh, migrated database (a copy of the session's template)."""
     import psycopg
 
     name = f"test_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(server.url, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name} TEMPLATE {server.template}")
-    return _database_url(server.url, name)
+    return database_url(server.url, name)
 
 
-def _drop_database(server, url: str) -> None:
+def drop_database(server, url: str) -> None:
     import psycopg
 
     with psycopg.connect(server.url, autocommit=True) as connection:
@@ -152,9 +152,9 @@ def _drop_database(server, url: str) -> None:
 @pytest.fixture
 def postgres_url(postgres_server) -> Iterator[str]:
     """A fresh, migrated database for one test, dropped afterwards."""
-    url = _new_database(postgres_server)
+    url = new_database(postgres_server)
     yield url
-    _drop_database(postgres_server, url)
+    drop_database(postgres_server, url)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -182,7 +182,7 @@ def open_store(backend: str, request, store_dir: Path, clock: FakeClock):
 
             where = directory or store_dir
             if where not in databases:
-                databases[where] = _new_database(request.getfixturevalue("postgres_server"))
+                databases[where] = new_database(request.getfixturevalue("postgres_server"))
             s = PostgresStore(databases[where], clock=clock_, migrate=False, **kwargs)
         opened.append(s)
         return s
@@ -194,7 +194,7 @@ def open_store(backend: str, request, store_dir: Path, clock: FakeClock):
         except Exception:
             pass
     for url in databases.values():
-        _drop_database(request.getfixturevalue("postgres_server"), url)
+        drop_database(request.getfixturevalue("postgres_server"), url)
 
 
 def stored_state(store) -> object:

@@ -1,6 +1,6 @@
 """A writer for the crash tests: writes until it is killed, printing each write once it is acknowledged.
 
-    python tests/crash_writer.py feed DIRECTORY ROUND     # FeedStore: posts, likes, comments, follows
+    python tests/crash_writer.py feed STORE ROUND         # a store (folder or postgresql:// URL): posts, likes, ...
     python tests/crash_writer.py journal DIRECTORY ROUND  # bare JournalStorage with a tiny compaction threshold
 
 It prints ``ready`` once the store is open, then one line per write, flushed
@@ -16,15 +16,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tinydb import TinyDB  # noqa: E402
 
-from feed_store import FeedStore, JournalStorage, JournalTable  # noqa: E402
+from feed_store import JournalStorage, JournalTable, open_store  # noqa: E402
 
 
 def ack(*fields: object) -> None:
     print(*fields, flush=True)
 
 
-def feed_writer(directory: str, round_: int) -> None:
-    store = FeedStore(directory)
+def feed_writer(where: str, round_: int) -> None:
+    store = open_store(where)
     users = [store.user_by_handle(f"writer{i}")["id"] for i in range(6)]
     ack("ready")
     follow_pairs = [(a, b) for a in users for b in users if a != b and b not in store.following(a)]

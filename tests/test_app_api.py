@@ -18,18 +18,31 @@ import pytest
 from gradio_client import Client, handle_file
 
 import face_clips
-from conftest import fetch
+from conftest import drop_database, new_database, app_running, fetch
+
+
+@pytest.fixture(scope="module", params=["tinydb", "postgresql"])
+def app(request, tmp_path_factory):
+    """The app under test: the shared one on TinyDB, and one of its own on a fresh PostgreSQL database."""
+    if request.param == "tinydb":
+        yield request.getfixturevalue("running_app")
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = new_database(server)
+    with app_running(tmp_path_factory.mktemp("app-on-postgres"), DREAMREEL_DATABASE_URL=url) as app:
+        yield app
+    drop_database(server, url)
 
 
 @pytest.fixture(scope="module")
-def client(running_app) -> Client:
-    return Client(running_app.url + "/", verbose=False)
+def client(app) -> Client:
+    return Client(app.url + "/", verbose=False)
 
 
 @pytest.fixture(scope="module")
-def people(client, running_app) -> dict[str, str]:
+def people(client, app) -> dict[str, str]:
     return {name: client.predict(name, f"{name} has a long password", code, api_name="/sign_up")
-            for name, code in zip(("alice", "bob"), running_app.invites)}
+            for name, code in zip(("alice", "bob"), app.invites)}
 
 
 def refused(client, message: str, *args, api_name: str) -> None:
@@ -37,7 +50,7 @@ def refused(client, message: str, *args, api_name: str) -> None:
         client.predict(*args, api_name=api_name)
 
 
-def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
+def test_a_full_story_through_the_api(client, people, app, tmp_path):
     alice, bob = people["alice"], people["bob"]
 
     # Alice makes her cameo, turning the way the app asks, and lets everyone use it.
@@ -53,7 +66,7 @@ def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
     # Bob stars her in a video: a draft nobody else sees until he publishes it.
     draft = client.predict(bob, "@alice jumping on a frozen lake", 7, None, api_name="/generate")
     assert draft["published_at"] is None and draft["cameo_handles"] == ["alice"]
-    assert fetch(running_app, draft["video_url"]) == 200
+    assert fetch(app, draft["video_url"]) == 200
     assert client.predict(alice, draft["id"], api_name="/post")["post"]["id"] == draft["id"]  # her face: she sees it
     refused(client, "No video", "", draft["id"], api_name="/post")  # nobody else does
     post = client.predict(bob, draft["id"], "public", False, api_name="/publish")
@@ -85,8 +98,8 @@ def test_a_full_story_through_the_api(client, people, running_app, tmp_path):
     # As the cameo's owner she deletes his draft; its file is gone.
     client.predict(alice, second["id"], api_name="/delete_post")
     assert {p["id"] for p in client.predict(alice, api_name="/cameo_videos")} == {post["id"], remix["id"]}
-    assert fetch(running_app, second["video_url"]) in (403, 404)
-    assert not any(running_app.data_dir.rglob(second["video_url"].rsplit("/", 1)[1]))
+    assert fetch(app, second["video_url"]) in (403, 404)
+    assert not any(app.data_dir.rglob(second["video_url"].rsplit("/", 1)[1]))
     assert [d["id"] for d in client.predict(bob, api_name="/drafts")] == []
 
 
@@ -100,11 +113,11 @@ def test_nobody_acts_as_someone_else(client, people):
     refused(client, "Wrong handle or password", "alice", "not her password", api_name="/sign_in")
 
 
-def test_sign_up_needs_a_valid_unused_invite(client, people, running_app):
+def test_sign_up_needs_a_valid_unused_invite(client, people, app):
     refused(client, "invite code", "mallory", "a long password", "", api_name="/sign_up")
-    refused(client, "not valid or has been used", "mallory", "a long password", running_app.invites[0],
+    refused(client, "not valid or has been used", "mallory", "a long password", app.invites[0],
             api_name="/sign_up")
-    refused(client, "at least 8 characters", "mallory", "short", running_app.invites[-1], api_name="/sign_up")
+    refused(client, "at least 8 characters", "mallory", "short", app.invites[-1], api_name="/sign_up")
 
 
 def test_bad_input_gets_a_clear_message_and_changes_nothing(client, people):
@@ -116,14 +129,14 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(client, people):
     assert client.predict(bob, api_name="/drafts") == before
 
 
-def test_media_outside_the_videos_is_not_served(client, people, running_app):
-    assert fetch(running_app, "/gradio_api/file=" + str(running_app.data_dir / "secret.key")) in (403, 404)
-    assert fetch(running_app, "/gradio_api/file=" + str(running_app.data_dir / "store" / "snapshot.json")) in (403, 404)
-    crops = sorted((running_app.data_dir / "media" / "cameos").glob("*.png"))
-    assert crops and fetch(running_app, "/gradio_api/file=" + str(crops[0])) in (403, 404)
+def test_media_outside_the_videos_is_not_served(client, people, app):
+    assert fetch(app, "/gradio_api/file=" + str(app.data_dir / "secret.key")) in (403, 404)
+    assert fetch(app, "/gradio_api/file=" + str(app.data_dir / "store" / "snapshot.json")) in (403, 404)
+    crops = sorted((app.data_dir / "media" / "cameos").glob("*.png"))
+    assert crops and fetch(app, "/gradio_api/file=" + str(crops[0])) in (403, 404)
 
 
-def test_moderation_reports_and_verification_through_the_api(client, people, running_app, tmp_path):
+def test_moderation_reports_and_verification_through_the_api(client, people, app, tmp_path):
     alice, bob = people["alice"], people["bob"]
     refused(client, r"Blocked \(graphic violence\)", bob, "a man stabbing a stranger, blood pouring from the wounds",
             None, None, api_name="/generate")
@@ -132,7 +145,7 @@ def test_moderation_reports_and_verification_through_the_api(client, people, run
 
     # Alice downloads it and re-uploads a shrunk, re-encoded copy: Verify still finds the post.
     original = tmp_path / "download.mp4"
-    with urllib.request.urlopen(running_app.url + post["video_url"], timeout=10) as response:
+    with urllib.request.urlopen(app.url + post["video_url"], timeout=10) as response:
         original.write_bytes(response.read())
     checked = client.predict(alice, handle_file(str(original)), api_name="/verify")
     assert checked["from_this_instance"] and checked["credentials"]["state"] == "Trusted"
@@ -145,24 +158,24 @@ def test_moderation_reports_and_verification_through_the_api(client, people, run
 
     # She reports it; the admin takes it down; its file goes and Verify says the post is gone.
     client.predict(alice, "post", post["id"], "violence", api_name="/report")
-    admin = client.predict("admin", running_app.admin_password, api_name="/sign_in")
+    admin = client.predict("admin", app.admin_password, api_name="/sign_in")
     refused(client, "Only moderators", alice, api_name="/moderation_queue")
     queue = client.predict(admin, api_name="/moderation_queue")
     report = next(r for r in queue if r["kind"] == "post" and r["target_id"] == post["id"])
     assert report["reporter"] == "@alice" and report["target_author"] == "@bob"
     client.predict(admin, report["id"], "take_down", api_name="/moderate")
-    assert fetch(running_app, post["video_url"]) in (403, 404)
+    assert fetch(app, post["video_url"]) in (403, 404)
     checked = client.predict(alice, handle_file(str(copy)), api_name="/verify")
     assert checked["post_id"] == post["id"] and checked["post"] is None
     assert any(r["category"] == "violence" for r in client.predict(admin, api_name="/refusals"))
 
 
-def test_your_data_and_leaving_through_the_api(client, running_app):
+def test_your_data_and_leaving_through_the_api(client, app):
     """Download everything as a zip; delete the account with the password and the handle; the session dies."""
     import json
     import zipfile
 
-    code = running_app.invites[2]
+    code = app.invites[2]
     zed = client.predict("zed", "zed's long password", code, api_name="/sign_up")
     post = client.predict(zed, "a golden kite over the dunes", 3, None, api_name="/generate")
     archive = client.predict(zed, api_name="/export_my_data")
@@ -173,4 +186,4 @@ def test_your_data_and_leaving_through_the_api(client, running_app):
     refused(client, "Type your handle", zed, "zed's long password", "alice", api_name="/delete_account")
     assert client.predict(zed, "zed's long password", "zed", api_name="/delete_account") == "account deleted"
     refused(client, "Sign in", zed, api_name="/export_my_data")
-    assert fetch(running_app, post["video_url"]) in (403, 404)
+    assert fetch(app, post["video_url"]) in (403, 404)

@@ -11,10 +11,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from feed_store import FeedStore, JournalStorage
+import pytest
+
+from feed_store import JournalStorage, open_store
 from feed_store.journal import SNAPSHOT_NAME
 
-from conftest import REPO, JournalDB
+from conftest import REPO, JournalDB, drop_database, new_database
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 RUN_SECONDS = 1.2
@@ -56,8 +58,8 @@ def run_and_kill(mode: str, directory: Path, round_: int, min_acks: int) -> list
     return [line.split() for line in lines if line != "ready\n"]
 
 
-def check_feed_store(directory: Path, acked: list[list[str]], setup_follows: int, kills: int) -> dict:
-    store = FeedStore(directory)
+def check_feed_store(where, acked: list[list[str]], setup_follows: int, kills: int) -> dict:
+    store = open_store(where)
     try:
         posts = [int(f[1]) for f in acked if f[0] == "post"]
         likes = [(int(f[1]), int(f[2])) for f in acked if f[0] == "like"]
@@ -102,9 +104,22 @@ def check_feed_store(directory: Path, acked: list[list[str]], setup_follows: int
         store.close()
 
 
-def test_a_killed_feed_store_writer_loses_no_acknowledged_write(tmp_path):
-    directory = tmp_path / "store"
-    setup = FeedStore(directory)
+@pytest.fixture
+def store_location(backend, tmp_path, request):
+    """Where a store lives on each backend: a folder, or a fresh PostgreSQL database's URL."""
+    if backend == "tinydb":
+        yield tmp_path / "store"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = new_database(server)
+    yield url
+    drop_database(server, url)
+
+
+def test_a_killed_feed_store_writer_loses_no_acknowledged_write(store_location):
+    """On PostgreSQL the writer is the app's side: every like it saw committed is in the database after the kill."""
+    directory = store_location
+    setup = open_store(directory)
     users = [setup.create_user(f"writer{i}")["id"] for i in range(6)]
     setup.follow(users[0], users[1])
     setup.close()
@@ -119,11 +134,11 @@ def test_a_killed_feed_store_writer_loses_no_acknowledged_write(tmp_path):
 
     # Reopening again changes nothing, and the store still takes writes.
     assert check_feed_store(directory, acked, setup_follows=1, kills=2) == state
-    store = FeedStore(directory)
+    store = open_store(directory)
     post = store.create_post(users[0], "after the crashes", visibility="public")["id"]
     store.like(users[1], post)
     store.close()
-    store = FeedStore(directory)
+    store = open_store(directory)
     assert store.get_post(None, post)["likes"] == 1
     store.close()
 

@@ -16,6 +16,12 @@ from feed_store.journal import JOURNAL_NAME, SNAPSHOT_NAME
 from conftest import JournalDB, disk_state
 
 
+@pytest.fixture
+def backend() -> str:
+    """The journal and TinyDB's schema versions are the TinyDB store's own: these tests run on it alone."""
+    return "tinydb"
+
+
 def open_db(directory: Path, **kwargs) -> JournalDB:
     return JournalDB(directory, storage=JournalStorage, **kwargs)
 

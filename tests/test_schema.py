@@ -12,6 +12,12 @@ from feed_store.schema import SCHEMA_VERSION
 from conftest import HOUR, START, JournalDB, disk_state
 
 
+@pytest.fixture
+def backend() -> str:
+    """The journal and TinyDB's schema versions are the TinyDB store's own: these tests run on it alone."""
+    return "tinydb"
+
+
 def test_a_new_store_records_its_schema_version(open_store, store_dir):
     open_store().close()
     db = JournalDB(store_dir, storage=JournalStorage)

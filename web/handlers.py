@@ -27,7 +27,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from cameo import CameoRejected, Cameos, Challenge, FaceDetector, default_embedder
-from feed_store import FeedStore, StoreError
+from feed_store import StoreError
 from feed_store.media import MediaFolder
 from settings import Settings
 
@@ -70,7 +70,7 @@ class App:
     @classmethod
     def from_env(cls) -> App:
         settings = Settings.from_env()
-        store = FeedStore(settings.store_dir)
+        store = settings.open_store()
         media = MediaFolder(settings.media_dir)
         accounts = Accounts(store, settings.data_dir / "secret.key")
         studio = Studio(store, media, Cameos(store, media, FaceDetector(), default_embedder()), settings.load_model,

@@ -56,8 +56,9 @@ class Accounts(StoreBase):
         row = {k: v for k, v in row.items() if k != "id" and not k.endswith("_count") and k != "hot_score"}
         if table == "cameos":
             row.update(row.pop("likeness"))
-        if table == "users":
-            row = {k: v for k, v in row.items() if k not in ("erased_at", "handle_hash")}
+        if table == "users":  # as TinyDB keeps a user: no erasure fields, no suspension until there is one
+            row = {k: v for k, v in row.items() if k not in ("erased_at", "handle_hash")
+                   and not (k == "suspended_at" and v is None)}
         return row
 
     @operation

@@ -29,7 +29,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 RETRIED = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 """What PostgreSQL aborts a transaction for when two raced: running it again is the documented remedy."""
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 30
+"""Many writers on one hot row under SERIALIZABLE abort each other often; with random, growing waits (up to a
+fifth of a second) every one of them gets through well before this."""
 
 
 class Database:
@@ -81,7 +83,7 @@ class Database:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 self.retries += 1
-                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))
+                time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
         raise AssertionError("unreachable")
 
 

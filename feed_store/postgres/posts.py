@@ -14,6 +14,7 @@ HOT_SCORE = ("(1 + %(like)s * ln(1 + like_count) + %(comment)s * ln(1 + comment_
              " + %(remix)s * ln(1 + remix_count))"
              " / power(greatest(%(now)s - published_at, 0) / 3600.0 + %(offset)s, %(gravity)s)")
 """ranking.scores for a stranger (affinity 1), in SQL: the stored hot score a post has for everyone."""
+HOT_LOCK = 0x686F74  # "hot": the advisory lock one refresher holds
 HOT_WINDOW_SECONDS = 7 * 24 * 3600.0
 """Posts older than this leave the hot list (score 0), as Lemmy stops updating hot_rank after a week."""
 
@@ -33,6 +34,8 @@ class Posts(StoreBase):
     def refresh_hot_scores(self) -> int:
         """Score the last week's live public posts for everyone (the For you feed's global source); older ones
         drop to 0. Run periodically (every few minutes) by one process; returns how many rows changed."""
+        if not self._one("SELECT pg_try_advisory_xact_lock(%s) AS mine", (HOT_LOCK,))["mine"]:
+            return 0  # another process is refreshing them right now
         return self._run(
             f"UPDATE posts SET hot_score = CASE WHEN published_at > %(now)s - %(window)s THEN {HOT_SCORE} ELSE 0 END"
             f" WHERE deleted_at IS NULL AND published_at IS NOT NULL AND visibility = 'public'"
