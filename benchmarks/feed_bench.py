@@ -70,9 +70,9 @@ from feed_store import FeedStore, NotFound  # noqa: E402
 from feed_store.ranking import (  # noqa: E402
     EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Cursor, RankingConfig, diversify,
 )
-from feed_store.schema import META_TABLE, SCHEMA_VERSION  # noqa: E402
-from feed_store.index import pair_key  # noqa: E402
-from feed_store.journal import SNAPSHOT_NAME  # noqa: E402
+from feed_store.tinydb.schema import META_TABLE, SCHEMA_VERSION  # noqa: E402
+from feed_store.tinydb.index import pair_key  # noqa: E402
+from feed_store.tinydb.journal import SNAPSHOT_NAME  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "out"
 GENERATOR_VERSION = 2  # bump when the generator changes, to invalidate cached datasets

@@ -8,9 +8,9 @@ one process. The rules both follow live in :mod:`feed_store.rules`.
 from pathlib import Path
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, SchemaError, StoreError
-from .journal import CorruptStoreError, JournalStorage, JournalTable
 from .ranking import RankingConfig
-from .store import FeedItem, FeedPage, FeedStore
+from .records import FeedItem, FeedPage
+from .tinydb import CorruptStoreError, FeedStore, JournalStorage, JournalTable
 
 
 

@@ -29,8 +29,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from .schema import META_TABLE, open_storage
-from .journal import Tables
+from .tinydb.journal import Tables
+from .tinydb.schema import META_TABLE, open_storage
 
 RESERVED_IDS = "2"  # the _meta document holding the last reserved post id (see FeedStore.reserve_post_id)
 

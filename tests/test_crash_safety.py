@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from feed_store import JournalStorage, open_store
-from feed_store.journal import SNAPSHOT_NAME
+from feed_store.tinydb.journal import SNAPSHOT_NAME
 
 from conftest import REPO, JournalDB, drop_database, new_database
 

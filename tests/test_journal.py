@@ -11,7 +11,7 @@ from tinydb.operations import add
 from tinydb.storages import JSONStorage
 
 from feed_store import CorruptStoreError, JournalStorage
-from feed_store.journal import JOURNAL_NAME, SNAPSHOT_NAME
+from feed_store.tinydb.journal import JOURNAL_NAME, SNAPSHOT_NAME
 
 from conftest import JournalDB, disk_state
 

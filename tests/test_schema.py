@@ -7,7 +7,7 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
 from feed_store import FeedStore, JournalStorage, SchemaError
-from feed_store.schema import SCHEMA_VERSION
+from feed_store.tinydb.schema import SCHEMA_VERSION
 
 from conftest import HOUR, START, JournalDB, disk_state
 

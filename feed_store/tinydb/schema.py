@@ -3,7 +3,7 @@
 Version 1 is a single stock TinyDB ``JSONStorage`` file, ``dreamreel.json``
 (the layout the benchmark's naive baseline writes), with no ``_meta`` table and
 optional bookkeeping fields. Version 2 is the journal layout of
-:mod:`feed_store.journal` with the version recorded in ``_meta``, and pair
+:mod:`feed_store.tinydb.journal` with the version recorded in ``_meta``, and pair
 tables (likes, follows, views, blocks) keyed by their pair. Add a version
 by appending a migration to ``MIGRATIONS``.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from .errors import SchemaError
+from ..errors import SchemaError
 from .index import pair_key
 from .journal import JournalStorage, Tables
 
