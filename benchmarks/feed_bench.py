@@ -53,7 +53,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -296,29 +296,31 @@ def graph_stats(c: Community, rng: np.random.Generator, sample: int = 200) -> di
             "friends_per_user": float(friends.count.mean()), "friends_of_friends_median": statistics.median(fof)}
 
 
-def to_tables(c: Community, seed: int) -> dict[str, dict[str, dict[str, Any]]]:
-    """The community as TinyDB tables (``{table: {"doc_id": document}}``), with the fields FeedStore writes."""
-    rng = np.random.default_rng(seed + 1)
-    users = {}
+def user_docs(c: Community) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(user id, document)`` for every user, with the fields the stores write."""
     for i, created in enumerate(c.user_created.tolist()):
         adjective, noun = ADJECTIVES[i % len(ADJECTIVES)], NOUNS[(i // len(ADJECTIVES)) % len(NOUNS)]
-        users[str(i + 1)] = {
+        yield i + 1, {
             "handle": f"{adjective}_{noun}_{i + 1}", "display_name": f"{adjective.title()} {noun.title()}",
             # A third sign in with a password (a bcrypt-sized hash), the rest with Hugging Face.
             "password_hash": None if i % 3 else "$2b$12$" + f"{i:053d}",
             "external_id": f"hf:{i + 1}" if i % 3 else None,
             "is_admin": i == 0, "created_at": created, "invited_by": None}
-    follows = {str(pair_key(a + 1, b + 1)): {"follower_id": a + 1, "followee_id": b + 1, "created_at": at}
-               for a, b, at in zip(c.follow_src.tolist(), c.follow_dst.tolist(), c.follow_at.tolist())}
 
-    posts = {}
+
+def post_docs(c: Community, rng: np.random.Generator) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(post id, document)`` for every post; prompts and hidden prompts drawn from ``rng`` first."""
     words = [rng.integers(0, len(options), len(c.post_author)) for options in (SUBJECTS, ACTIONS, PLACES, STYLES)]
     hide = rng.random(len(c.post_author)) < 0.1
+    return _post_docs(c, words, hide)
+
+
+def _post_docs(c: Community, words: list[np.ndarray], hide: np.ndarray) -> Iterator[tuple[int, dict[str, Any]]]:
     for k in range(len(c.post_author)):
         prompt = " ".join(options[w[k]] for options, w in zip((SUBJECTS, ACTIONS, PLACES), words)) + \
             ", " + STYLES[words[3][k]]
         published = c.post_published[k]
-        posts[str(k + 1)] = {
+        yield k + 1, {
             "author_id": int(c.post_author[k]) + 1, "prompt": prompt, "hide_prompt": bool(hide[k]),
             "video": f"media/videos/{k + 1}.mp4", "thumbnail": f"media/thumbs/{k + 1}.jpg",
             "preview": f"media/previews/{k + 1}.webp", "cameo_ids": [],
@@ -327,6 +329,14 @@ def to_tables(c: Community, seed: int) -> dict[str, dict[str, dict[str, Any]]]:
             "model": {"name": "embedded", "steps": 20, "seed": k}, "created_at": float(c.post_created[k]),
             "published_at": None if math.isnan(published) else float(published), "deleted_at": None}
 
+
+def to_tables(c: Community, seed: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """The community as TinyDB tables (``{table: {"doc_id": document}}``), with the fields FeedStore writes."""
+    rng = np.random.default_rng(seed + 1)
+    users = {str(i): doc for i, doc in user_docs(c)}
+    follows = {str(pair_key(a + 1, b + 1)): {"follower_id": a + 1, "followee_id": b + 1, "created_at": at}
+               for a, b, at in zip(c.follow_src.tolist(), c.follow_dst.tolist(), c.follow_at.tolist())}
+    posts = {str(k): doc for k, doc in post_docs(c, rng)}
     likes = {str(pair_key(p + 1, u + 1)): {"user_id": u + 1, "post_id": p + 1, "created_at": at}
              for u, p, at in zip(c.like_user.tolist(), c.like_post.tolist(), c.like_at.tolist())}
     texts = rng.integers(0, len(COMMENTS), len(c.comment_user)).tolist()
@@ -730,9 +740,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline-likes", type=int, default=3, help="baseline inserts timed (default 3)")
     parser.add_argument("--open-runs", type=int, default=5,
                         help="fresh processes timing FeedStore's open; the median counts (default 5)")
+    parser.add_argument("--backend", choices=("tinydb", "both", "postgresql"), default="tinydb",
+                        help="tinydb (default): FeedStore against stock TinyDB; both: TinyDB and PostgreSQL side by "
+                             "side; postgresql --large: PostgreSQL at 100k users (see benchmarks/backend_bench.py)")
+    parser.add_argument("--large", action="store_true", help="with --backend postgresql: the large community")
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.backend != "tinydb" and not args.worker:
+        import backend_bench
+
+        passed = ["--backend", args.backend, "--seed", str(args.seed), "--viewers", str(args.viewers),
+                  "--like-count", str(args.like_count)] + ["--large"] * args.large + ["--small"] * args.small
+        backend_bench.main(passed)
+        return
     if args.worker:
         print(json.dumps(WORKERS[args.worker](json.loads(args.spec))))
         return

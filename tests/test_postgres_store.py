@@ -349,3 +349,78 @@ def test_a_cursor_from_another_feed_or_viewer_is_refused(open_store):
     with pytest.raises(InvalidInput, match="reload the feed"):
         store.for_you(bob, cursor=cursor, limit=2)
     assert len(store.for_you(alice, cursor=cursor, limit=2).items) == 2
+
+
+def test_both_backends_answer_the_same_calls_alike(tmp_path, postgres_server):
+    """One script of calls, good and bad, on a TinyDB store and a PostgreSQL store: the same records, the same
+    errors with the same words, call for call. (Times are compared to the millisecond: the backends take the
+    clock a different number of times per call, each a microsecond apart.)"""
+    from conftest import drop_database, new_database
+
+    def same_times(value):
+        if isinstance(value, float) and value > 1e9:
+            return round(value, 3)
+        if isinstance(value, dict):
+            return {k: same_times(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(same_times(v) for v in value)
+        return value
+
+    def script(store) -> list:
+        out = []
+
+        def call(method, *args, **kwargs):
+            try:
+                result = getattr(store, method)(*args, **kwargs)
+                if hasattr(result, "items") and hasattr(result, "next_cursor"):
+                    result = [(i.post, i.reasons) for i in result.items]
+                out.append((method, same_times(result)))
+            except Exception as e:  # noqa: BLE001 - the error is what is compared
+                out.append((method, type(e).__name__, str(e)))
+
+        for handle in ("alice", "Bob", "@carol", "x", "alice", "dave"):
+            call("create_user", handle)
+        call("follow", 1, 2), call("follow", 2, 1), call("follow", 1, 1), call("follow", 1, 2), call("follow", 1, 99)
+        call("follow", 3, 1), call("unfollow", 3, 2), call("block", 4, 3), call("follow", 4, 3)
+        call("create_post", 1, "a heron @bob", visibility="public")
+        call("create_post", 2, "", visibility="public"), call("create_post", 2, "x" * 501)
+        call("create_post", 2, "a fox", visibility="secret"), call("create_post", 2, "a fox", visibility="friends")
+        call("create_post", 3, "a draft"), call("create_post", 3, "a remix", parent_id=1, visibility="public")
+        call("create_post", 3, "a remix of a draft it cannot see", parent_id=2)
+        call("like", 2, 1), call("like", 2, 1), call("like", 3, 3), call("like", 1, 3), call("unlike", 4, 1)
+        call("comment", 3, 1, "  nice\u202e one  "), call("comment", 3, 1, "\x00"), call("comment", 4, 2, "hi")
+        call("report", 3, "post", 1, "spam"), call("report", 3, "planet", 1, "spam"), call("report", 3, "user", 9, "x")
+        call("publish", 3, 3, "friends"), call("publish", 1, 3), call("publish", 3, 3, "draft")
+        call("delete_post", 2, 1), call("delete_comment", 4, 1)
+        call("create_cameo", 1, {"embedding": [0.5], "crops": []}), call("create_cameo", 1, {})
+        call("set_cameo_permission", 2, 1, "everyone"), call("set_cameo_permission", 1, 1, "nobody")
+        call("set_cameo_permission", 1, 1, "approved", [2]), call("cameo_use_refusal", 3, 1)
+        call("cameo_use_refusal", 2, 1), call("create_post", 3, "@alice waves", cameo_ids=[1])
+        call("create_post", 2, "@alice waves", cameo_ids=[1])
+        call("for_you", None), call("for_you", 1), call("for_you", 3, limit=0), call("for_you", 3, cursor="nonsense")
+        call("latest", 4), call("following_feed", 3), call("profile_feed", 3, 4), call("profile_feed", 1, 2)
+        for viewer in (None, 1, 2, 3, 4):
+            call("get_post", viewer, 1), call("get_post", viewer, 2), call("get_post", viewer, 3)
+            call("comments", viewer, 1), call("lineage", viewer, 3)
+        call("notifications", 1), call("notifications", 2), call("unread_notifications", 2)
+        call("set_feed_taste", 1, "more herons", ["a fox"]), call("feed_taste", 1), call("feed_taste", 99)
+        call("stats"), call("personal_data", 2), call("erase_user", 2, 1), call("erase_user", 1, 1)
+        call("get_user", 1), call("create_user", "alice"), call("posts_with_cameo", 1, 1)
+        return out
+
+    clock_a, clock_b = FakeClock(), FakeClock()
+    tiny = FeedStore(tmp_path / "store", clock=clock_a)
+    url = new_database(postgres_server)
+    pg = PostgresStore(url, migrate=False, clock=clock_b)
+    try:
+        expected, got = script(tiny), script(pg)
+        assert len(got) == len(expected)
+        for a, b in zip(expected, got):
+            if isinstance(a[1], dict) and isinstance(b[1], dict):  # name the differing part of a big record
+                assert {k: v for k, v in b[1].items() if a[1].get(k) != v} == {
+                    k: v for k, v in a[1].items() if b[1].get(k) != v}, a[0]
+            assert b == a
+    finally:
+        tiny.close()
+        pg.close()
+        drop_database(postgres_server, url)

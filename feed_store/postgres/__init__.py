@@ -41,13 +41,12 @@ class PostgresStore(Users, Graph, Cameos, Posts, Engagement, Moderation, Feeds, 
             self._refresher.start()
 
     def _refresh_hot_scores_every(self, seconds: float) -> None:
-        while True:
+        # Not at once: a new post is scored when it is published, so a starting process has nothing urgent to do.
+        while not self._stop.wait(seconds):
             try:
                 self.refresh_hot_scores()
             except Exception:  # a database restart must not end the thread: try again next time
                 logging.getLogger(__name__).exception("refreshing hot scores failed")
-            if self._stop.wait(seconds):
-                return
 
     def close(self) -> None:
         self._stop.set()

@@ -20,7 +20,10 @@ PERSONAL_TABLES = {
     "notifications": ("*", "user_id = %(u)s"),
     "refusals": ("*", "user_id = %(u)s"),
     "sessions": ("*", "user_id = %(u)s"),
-    "cameos": ("*", "owner_id = %(u)s"),
+    # Their cameo, and the owners of cameos in their posts (collect names those by handle).
+    "cameos": ("id, owner_id, permission, approved_ids, restrictions, created_at,"
+               " CASE WHEN owner_id = %(u)s THEN likeness ELSE '{}' END AS likeness",
+               "owner_id = %(u)s OR id IN (SELECT unnest(cameo_ids) FROM posts WHERE author_id = %(u)s)"),
 }
 PAIR_TABLES = {"follows", "blocks", "likes", "views"}
 

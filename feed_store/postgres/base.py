@@ -235,10 +235,17 @@ class StoreBase:
         self._run("INSERT INTO notifications (user_id, kind, data, created_at) VALUES (%s, %s, %s, %s)",
                   (user_id, kind, self._json(data), self._now()))
 
-    def _tell(self, user_id: int, kind: str, data: Doc) -> None:
-        """Notify ``user_id`` of what ``data["by"]`` did; never of their own acts, nor across a block."""
+    def _tell(self, user_id: int, kind: str, data: Doc, actor: Viewer | None = None) -> None:
+        """Notify ``user_id`` of what ``data["by"]`` did; never of their own acts, nor across a block.
+
+        ``actor``, when the caller already read it, is ``data["by"]``'s standing (saves asking for blocks again).
+        """
         by = data.get("by")
-        if by == user_id or (by is not None and self._blocked_between(user_id, by)):
+        if by == user_id:
+            return
+        blocked = (user_id in actor.blocked) if actor is not None and actor.id == by else (
+            by is not None and self._blocked_between(user_id, by))
+        if blocked:
             return
         self._notify(user_id, kind, data)
 

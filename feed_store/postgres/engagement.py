@@ -18,14 +18,16 @@ class Engagement(StoreBase):
     @operation
     def like(self, actor: int, post_id: int) -> int:
         """Like a post; returns its new like count."""
-        row = self._published_post(self._viewer(actor), post_id)
-        if not self._run("INSERT INTO likes (post_id, user_id, created_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                         (post_id, actor, self._now())):
+        viewer = self._viewer(actor)
+        row = self._published_post(viewer, post_id)
+        liked = self._one("WITH liked AS (INSERT INTO likes (post_id, user_id, created_at) VALUES (%s, %s, %s)"
+                          " ON CONFLICT DO NOTHING RETURNING post_id)"
+                          " UPDATE posts p SET like_count = like_count + 1 FROM liked WHERE p.id = liked.post_id"
+                          " RETURNING like_count", (post_id, actor, self._now()))
+        if liked is None:
             raise rules.refusal("already_liked")
-        count = self._one("UPDATE posts SET like_count = like_count + 1 WHERE id = %s RETURNING like_count",
-                          (post_id,))["like_count"]
-        self._tell(row["author_id"], "like", {"post_id": post_id, "by": actor})
-        return count
+        self._tell(row["author_id"], "like", {"post_id": post_id, "by": actor}, viewer)
+        return liked["like_count"]
 
     @operation
     def unlike(self, actor: int, post_id: int) -> int:
@@ -46,13 +48,14 @@ class Engagement(StoreBase):
     def comment(self, actor: int, post_id: int, text: str) -> Doc:
         """Comment on a published post (1 to 500 characters)."""
         text = checked_text(text, "A comment", multiline=True)
-        row = self._published_post(self._viewer(actor), post_id)
+        viewer = self._viewer(actor)
+        row = self._published_post(viewer, post_id)
         comment = self._one("INSERT INTO comments (user_id, post_id, text, created_at) VALUES (%s, %s, %s, %s)"
                             " RETURNING id, user_id, post_id, text, created_at, deleted_at",
                             (actor, post_id, text, self._now()))
         self._run("UPDATE posts SET comment_count = comment_count + 1 WHERE id = %s", (post_id,))
         about = {"post_id": post_id, "comment_id": comment["id"], "by": actor}
-        self._tell(row["author_id"], "comment", about)
+        self._tell(row["author_id"], "comment", about, viewer)
         self._tell_mentioned(text, actor, about, told={row["author_id"]})
         return as_doc(comment, "comments")
 

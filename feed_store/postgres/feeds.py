@@ -56,6 +56,20 @@ SEEN_BY = (
 """The visibility rule in bulk, for published posts in a feed (every served post is checked again by
 :func:`rules.can_view`, so this can only ever be narrower, never leak)."""
 CANDIDATE = "p.id, p.author_id, p.published_at, p.like_count, p.comment_count, p.remix_count"
+BY_AUTHOR_SQL = (f"SELECT {CANDIDATE} FROM unnest(%(authors)s::bigint[]) AS w(id) CROSS JOIN LATERAL"
+                 f" (SELECT * FROM posts p WHERE p.author_id = w.id AND {LIVE}"
+                 f"  ORDER BY p.published_at DESC, p.id DESC LIMIT %(per)s) p WHERE {SEEN_BY}")
+"""Candidates 1 and 2: each given author's newest live posts (one index range each), that the viewer may see."""
+HOT_SQL = (f"SELECT {CANDIDATE} FROM (SELECT * FROM posts p WHERE {LIVE} AND p.visibility = 'public'"
+           f" ORDER BY p.hot_score DESC, p.id DESC LIMIT %(hot)s) p WHERE {SEEN_BY}")
+"""Candidate 3: the global hot list, by the stored score."""
+FRIENDS_OF_FRIENDS_SQL = ("SELECT a.follower_id AS friend, a.followee_id AS other FROM follows a JOIN follows b"
+                          " ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id"
+                          " WHERE a.follower_id = ANY(%s)")
+"""Each of the viewer's friends' friends (mutual follows of a friend), with the friend they come through."""
+NEWEST_SQL = (f"SELECT p.id FROM posts p WHERE {LIVE} AND {{where}} AND {SEEN_BY}"
+              f" ORDER BY p.published_at DESC, p.id DESC LIMIT %(depth)s")
+"""Following, Latest and profiles: the newest live posts the viewer may see, under a condition."""
 
 
 class Circle:
@@ -98,9 +112,7 @@ class Feeds(StoreBase):
         friends = sorted(viewer.friends)
         via: dict[int, set[int]] = {}
         if friends:
-            for r in self._all("SELECT a.follower_id AS friend, a.followee_id AS other FROM follows a JOIN follows b"
-                               " ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id"
-                               " WHERE a.follower_id = ANY(%s)", (friends,)):
+            for r in self._all(FRIENDS_OF_FRIENDS_SQL, (friends,)):
                 via.setdefault(r["other"], set()).add(r["friend"])
         return Circle(viewer, via)
 
@@ -110,14 +122,10 @@ class Feeds(StoreBase):
         viewer = circle.viewer
         near = sorted(viewer.following | ({viewer.id} if viewer.id is not None else set()))
         far = sorted(a for a, tier in circle.tiers.items() if tier == FRIEND_OF_FRIEND)[:MAX_FAR_AUTHORS]
-        per_author = (f"SELECT {CANDIDATE} FROM unnest(%(authors)s::bigint[]) AS w(id) CROSS JOIN LATERAL"
-                      f" (SELECT * FROM posts p WHERE p.author_id = w.id AND {LIVE}"
-                      f"  ORDER BY p.published_at DESC, p.id DESC LIMIT %(per)s) p WHERE {SEEN_BY}")
-        hot = (f"SELECT {CANDIDATE} FROM (SELECT * FROM posts p WHERE {LIVE} AND p.visibility = 'public'"
-               f" ORDER BY p.hot_score DESC, p.id DESC LIMIT %(hot)s) p WHERE {SEEN_BY}")
         rows: dict[int, Doc] = {}
-        for sql, extra in ((per_author, {"authors": near, "per": PER_NEAR_AUTHOR}),
-                           (per_author, {"authors": far, "per": PER_FAR_AUTHOR}), (hot, {"hot": HOT_CANDIDATES})):
+        for sql, extra in ((BY_AUTHOR_SQL, {"authors": near, "per": PER_NEAR_AUTHOR}),
+                           (BY_AUTHOR_SQL, {"authors": far, "per": PER_FAR_AUTHOR}),
+                           (HOT_SQL, {"hot": HOT_CANDIDATES})):
             if extra.get("authors") == []:
                 continue
             rows.update((r["id"], r) for r in self._all(sql, {**circle.params(), **extra}))
@@ -135,10 +143,8 @@ class Feeds(StoreBase):
         return diversify(ranked, authors, self.ranking.max_consecutive_per_author, FEED_DEPTH)[0]
 
     def _newest(self, circle: Circle, where: str, params: Doc) -> list[int]:
-        return [r["id"] for r in self._all(
-            f"SELECT p.id FROM posts p WHERE {LIVE} AND {where} AND {SEEN_BY}"
-            f" ORDER BY p.published_at DESC, p.id DESC LIMIT %(depth)s",
-            {**circle.params(), **params, "depth": FEED_DEPTH})]
+        return [r["id"] for r in self._all(NEWEST_SQL.format(where=where),
+                                           {**circle.params(), **params, "depth": FEED_DEPTH})]
 
     # -- pages ---------------------------------------------------------------------------------------------
 

@@ -66,3 +66,15 @@ def current_revision(url: str) -> str | None:
 
 def head_revision() -> str:
     return ScriptDirectory.from_config(_config("postgresql://")).get_current_head()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] not in ("upgrade", "downgrade", "current"):
+        sys.exit("usage: python -m feed_store.postgres.schema upgrade|downgrade|current postgresql://…")
+    action, url = sys.argv[1:]
+    if action == "current":
+        print(f"{current_revision(url) or 'empty'} (latest: {head_revision()})")
+    else:
+        {"upgrade": upgrade, "downgrade": downgrade}[action](url)

@@ -21,10 +21,11 @@ class Users(StoreBase):
         handle = rules.new_handle(handle)
         if self._user_id_of(handle) is not None:
             raise rules.handle_taken(handle)
-        held = self._one("SELECT max(erased_at) AS at FROM users WHERE handle_hash = %s",
-                         (rules.handle_hash(handle),))["at"]
-        if held is not None and held + rules.HANDLE_HOLD_SECONDS > self._now(event=False):
-            raise rules.handle_held(handle, held + rules.HANDLE_HOLD_SECONDS)
+        erased = self._one("SELECT max(erased_at) AS at FROM users WHERE handle_hash = %s",
+                           (rules.handle_hash(handle),))["at"]
+        held = 0.0 if erased is None else erased + rules.HANDLE_HOLD_SECONDS
+        if held > self._now(event=False):
+            raise rules.handle_held(handle, held)
         if external_id is not None and self._one("SELECT 1 FROM users WHERE external_id = %s", (external_id,)):
             raise rules.refusal("already_registered")
         name = rules.display_name(display_name, handle)
