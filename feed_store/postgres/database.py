@@ -39,8 +39,10 @@ class Database:
 
     def __init__(self, url: str, *, max_connections: int = 16) -> None:
         self.url = url
+        # Autocommit connections: a transaction is opened explicitly (``transaction``), and a single statement
+        # (``statement``) runs as its own, without the two extra round trips of BEGIN and COMMIT.
         self.pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, name="dreamreel",
-                                   kwargs={"row_factory": dict_row, "autocommit": False})
+                                   kwargs={"row_factory": dict_row, "autocommit": True})
         self._local = threading.local()
         self.retries = 0
         """How many transactions were run again after a serialization failure or deadlock (for tests and logs)."""
@@ -69,6 +71,25 @@ class Database:
                     yield cursor
             finally:
                 self._local.cursor = None
+
+    def statement(self, sql: str, params: Any = None) -> dict[str, Any] | None:
+        """One statement as a transaction of its own (run again if it raced another); its first row, if any.
+
+        Inside an open transaction it simply joins it.
+        """
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is not None:
+            return cursor.execute(sql, params).fetchone()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with self.pool.connection() as connection:
+                    return connection.execute(sql, params).fetchone()
+            except RETRIED:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                self.retries += 1
+                time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
+        raise AssertionError("unreachable")
 
     def run(self, work: Callable[[], Any]) -> Any:
         """``work()`` in one transaction, run again (a few times, after a short random wait) if PostgreSQL aborts
