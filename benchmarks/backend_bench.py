@@ -49,6 +49,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import feed_bench as fb  # noqa: E402
 from feed_store import NotFound, open_store  # noqa: E402
 
+SERVER = {"shared_buffers": "4GB", "effective_cache_size": "12GB", "wal_buffers": "64MB", "max_wal_size": "8GB",
+          "checkpoint_timeout": "30min", "maintenance_work_mem": "1GB"}
+"""The benchmark server, sized for this machine as PostgreSQL's documentation advises (shared buffers a quarter of
+RAM; checkpoints spaced out). Commits stay durable: fsync, synchronous_commit and full_page_writes keep their
+defaults (on)."""
 LARGE = fb.Sizes(users=100_000, posts=1_000_000, likes=10_000_000, comments=1_000_000)
 TARGET_LARGE_FEED_P95_MS = 50.0
 TARGET_LARGE_LIKES_PER_S = 5000.0
@@ -199,6 +204,38 @@ def worker_store(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def worker_client(spec: dict[str, Any]) -> dict[str, Any]:
+    """One of several client processes: open the store, say ready, wait for "go", like the given pairs."""
+    store = open_store(spec["where"])
+    pairs = spec["pairs"]
+    _like_all(store, pairs[:1], [])  # a connection opened and the statement prepared before the clock starts
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.time()  # wall-clock time, comparable across the client processes
+    _like_all(store, pairs[1:], [])
+    ended = time.time()
+    store.close()
+    return {"n": len(pairs) - 1, "started": started, "ended": ended}
+
+
+def likes_from_processes(where: str, pairs: list[tuple[int, int]], clients: int = CLIENTS) -> dict[str, Any]:
+    """Durable likes/s from ``clients`` separate app processes at once (no shared interpreter lock)."""
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker", "client", "--spec",
+                               json.dumps({"where": where, "pairs": pairs[i::clients]})],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(clients)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [json.loads(p.stdout.read().strip().splitlines()[-1]) for p in procs]
+    for p in procs:
+        p.wait()
+    n = sum(r["n"] for r in results)
+    wall = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    return {"n": n, "per_s": n / wall, "clients": clients}
+
+
 def worker_liker(spec: dict[str, Any]) -> dict[str, Any]:
     """The second app process: like the given pairs and answer each post's like count as this process saw it."""
     store = open_store(spec["where"])
@@ -207,7 +244,7 @@ def worker_liker(spec: dict[str, Any]) -> dict[str, Any]:
     return {"seen": seen}
 
 
-WORKERS = {"store": worker_store, "liker": worker_liker}
+WORKERS = {"store": worker_store, "liker": worker_liker, "client": worker_client}
 
 
 def run(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -224,6 +261,41 @@ def server_rss_mb(url: str) -> float:
             family = [proc, *proc.children()]
             return sum(p.memory_full_info().uss for p in family) / 1e6
     return float("nan")
+
+
+BARE_LIKE = """\\set post random(1, {posts})
+\\set actor random(1, {users})
+WITH liked AS (INSERT INTO likes (post_id, user_id, created_at) VALUES (:post, :actor, 0) ON CONFLICT DO NOTHING
+RETURNING post_id) UPDATE posts SET like_count = like_count + 1 FROM liked WHERE posts.id = liked.post_id;
+"""
+
+
+def bare_like_ceiling(url: str, sizes: fb.Sizes, seconds: int = 10) -> dict[str, float]:
+    """The baseline: pgbench's C clients doing the least a durable like costs (the row and the counter, no checks,
+    random pairs) on the same server and data: what this machine's database can do at all."""
+    import tempfile
+
+    from services import postgres_bin
+
+    out = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(BARE_LIKE.format(posts=sizes.posts, users=sizes.users))
+        script.flush()
+        for clients in (1, CLIENTS):
+            done = subprocess.run([str(postgres_bin() / "pgbench"), "-n", "-M", "prepared", "-c", str(clients),
+                                   "-j", str(min(clients, 2)), "-T", str(seconds), "-f", script.name, url],
+                                  capture_output=True, text=True, check=True)
+            tps = next(line for line in done.stdout.splitlines() if line.startswith("tps"))
+            out[f"per_s_{clients}"] = float(tps.split()[2])
+    return out
+
+
+def fresh_pairs(url: str, sizes: fb.Sizes, seed: int, count: int) -> list[tuple[int, int]]:
+    """``count`` (user, post) pairs not liked yet, where the user may like the post, plus one per client to warm up."""
+    from feed_store.postgres import PostgresStore
+
+    with PostgresStore(url, migrate=False) as store:
+        return _unliked(store, sizes.users, sizes.posts, count + CLIENTS, np.random.default_rng(seed + 11), set())
 
 
 def consistency(url: str, users: int, posts: int, seed: int) -> dict[str, Any]:
@@ -298,7 +370,7 @@ def side_by_side(sizes: fb.Sizes, seed: int, viewers: int, likes: int) -> dict[s
     rng = np.random.default_rng(seed)
     chosen = (rng.choice(sizes.users, min(viewers, sizes.users), replace=False) + 1).tolist()
     base = {"viewers": chosen, "seed": seed, "users": sizes.users, "posts": sizes.posts, "likes": likes}
-    with postgres_cluster() as url:
+    with postgres_cluster(settings=SERVER) as url:
         loaded = load_postgres(url, sizes, seed, manifest["anchor"])
         print(f"PostgreSQL loaded in {loaded['load_s']:.0f} s ({loaded['database_mb']:,.0f} MB)", file=sys.stderr)
         print("timing TinyDB ...", file=sys.stderr)
@@ -307,12 +379,19 @@ def side_by_side(sizes: fb.Sizes, seed: int, viewers: int, likes: int) -> dict[s
         pg = run("store", {**base, "where": url})
         pg["server_rss_mb"] = server_rss_mb(url)
         pg["consistency"] = consistency(url, sizes.users, sizes.posts, seed)
+        pg["likes_processes"] = likes_from_processes(url, fresh_pairs(url, sizes, seed, likes))
+        pg["bare_like"] = bare_like_ceiling(url, sizes)
     rows = []
     for name, key in (("For you first page p50 / p95", "for_you_first"), ("For you second page p50 / p95",
                                                                            "for_you_second")):
         rows.append(_row(name, *(f"{r[key]['p50_ms']:.1f} / {r[key]['p95_ms']:.1f} ms" for r in (tiny, pg))))
     rows += [_row("durable likes/s, 1 client", *(f"{r['likes']['per_s_1']:,.0f}/s" for r in (tiny, pg))),
-             _row(f"durable likes/s, {CLIENTS} clients", *(f"{r['likes']['per_s_8']:,.0f}/s" for r in (tiny, pg))),
+             _row(f"durable likes/s, {CLIENTS} threads of one process",
+                  *(f"{r['likes']['per_s_8']:,.0f}/s" for r in (tiny, pg))),
+             _row(f"durable likes/s, {CLIENTS} app processes", "(one process only)",
+                  f"{pg['likes_processes']['per_s']:,.0f}/s"),
+             _row(f"baseline: bare like in pgbench, 1 / {CLIENTS} clients", "",
+                  f"{pg['bare_like']['per_s_1']:,.0f} / {pg['bare_like'][f'per_s_{CLIENTS}']:,.0f}/s"),
              _row("like latency p50, 1 client", *(f"{r['likes']['latency_1']['p50_ms']:.2f} ms" for r in (tiny, pg))),
              _row("open", *(f"{r['open_s']:.2f} s" for r in (tiny, pg))),
              _row("app-process RSS after open", *(f"{r['rss_after_open_mb']:,.0f} MB" for r in (tiny, pg))),
@@ -328,8 +407,9 @@ def side_by_side(sizes: fb.Sizes, seed: int, viewers: int, likes: int) -> dict[s
           f"PostgreSQL process's likes counted at once by the first: {pg['consistency']['agree']}/"
           f"{pg['consistency']['pairs']}\n")
     _print(rows, ("metric", "TinyDB", "PostgreSQL"))
-    print(f"\n{len(chosen)} random viewers, warm; {likes:,} likes per setting on distinct unliked pairs; "
-          f"{CLIENTS} clients = {CLIENTS} threads of one app process, each like one committed transaction.")
+    print(f"\n{len(chosen)} random viewers, warm; {likes:,} likes per setting on distinct unliked pairs, each one "
+          f"committed transaction; {CLIENTS} threads share one app process, {CLIENTS} app processes share nothing "
+          f"but the database. PostgreSQL server: {', '.join(f'{k}={v}' for k, v in SERVER.items())}.")
     return {"sizes": counts, "tinydb": tiny, "postgresql": pg, "load": loaded, "same_stats": same_stats}
 
 
@@ -340,7 +420,7 @@ def large(seed: int, viewers: int, likes: int, explain: bool) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     chosen = (rng.choice(sizes.users, viewers, replace=False) + 1).tolist()
     anchor = math.floor(time.time() / 3600) * 3600.0
-    with postgres_cluster() as url:
+    with postgres_cluster(settings=SERVER) as url:
         print("generating and loading the large community (several minutes) ...", file=sys.stderr)
         loaded = load_postgres(url, sizes, seed, anchor)
         print(f"loaded in {loaded['load_s']:.0f} s ({loaded['database_mb']:,.0f} MB)", file=sys.stderr)
@@ -348,9 +428,12 @@ def large(seed: int, viewers: int, likes: int, explain: bool) -> dict[str, Any]:
                            "likes": likes, "where": url})
         pg["server_rss_mb"] = server_rss_mb(url)
         pg["consistency"] = consistency(url, sizes.users, sizes.posts, seed)
+        pg["likes_processes"] = likes_from_processes(url, fresh_pairs(url, sizes, seed, likes))
+        pg["bare_like"] = bare_like_ceiling(url, sizes)
         if explain:
             pg["explain"] = explain_hot_queries(url, chosen[0])
-    feed, rate = pg["for_you_first"], pg["likes"]["per_s_8"]
+    feed = pg["for_you_first"]
+    rate = max(pg["likes"]["per_s_8"], pg["likes_processes"]["per_s"])  # 8 clients either way; the better counts
     targets = {"feed_p95": feed["p95_ms"] <= TARGET_LARGE_FEED_P95_MS,
                "likes_8": rate >= TARGET_LARGE_LIKES_PER_S,
                "rss": pg["peak_rss_mb"] <= TARGET_LARGE_RSS_MB,
@@ -365,8 +448,12 @@ def large(seed: int, viewers: int, likes: int, explain: bool) -> dict[str, Any]:
         _row("For you second page p50 / p95",
              f"{pg['for_you_second']['p50_ms']:.1f} / {pg['for_you_second']['p95_ms']:.1f} ms", "", ""),
         _row("durable likes/s, 1 client", f"{pg['likes']['per_s_1']:,.0f}/s", "", ""),
-        _row(f"durable likes/s, {CLIENTS} clients", f"{rate:,.0f}/s", f">= {TARGET_LARGE_LIKES_PER_S:,.0f}/s",
-             fb._verdict(targets["likes_8"])),
+        _row(f"durable likes/s, {CLIENTS} threads of one process", f"{pg['likes']['per_s_8']:,.0f}/s",
+             f">= {TARGET_LARGE_LIKES_PER_S:,.0f}/s (the better", fb._verdict(targets["likes_8"])),
+        _row(f"durable likes/s, {CLIENTS} app processes", f"{pg['likes_processes']['per_s']:,.0f}/s",
+             "of these two)", ""),
+        _row(f"baseline: bare like in pgbench, 1 / {CLIENTS} clients",
+             f"{pg['bare_like']['per_s_1']:,.0f} / {pg['bare_like'][f'per_s_{CLIENTS}']:,.0f}/s", "", ""),
         _row("open", f"{pg['open_s']:.2f} s", "", ""),
         _row("app-process peak RSS", f"{pg['peak_rss_mb']:,.0f} MB", f"<= {TARGET_LARGE_RSS_MB:.0f} MB",
              fb._verdict(targets["rss"])),

@@ -744,6 +744,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="tinydb (default): FeedStore against stock TinyDB; both: TinyDB and PostgreSQL side by "
                              "side; postgresql --large: PostgreSQL at 100k users (see benchmarks/backend_bench.py)")
     parser.add_argument("--large", action="store_true", help="with --backend postgresql: the large community")
+    parser.add_argument("--explain", action="store_true", help="with --large: EXPLAIN ANALYZE the hot queries")
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -751,7 +752,7 @@ def main(argv: list[str] | None = None) -> None:
         import backend_bench
 
         passed = ["--backend", args.backend, "--seed", str(args.seed), "--viewers", str(args.viewers),
-                  "--like-count", str(args.like_count)] + ["--large"] * args.large + ["--small"] * args.small
+                  "--like-count", str(args.like_count)] + ["--large"] * args.large + ["--small"] * args.small + ["--explain"] * args.explain
         backend_bench.main(passed)
         return
     if args.worker:

@@ -94,7 +94,7 @@ def some(file: str, *tests: str) -> tuple[str, ...]:
     return tuple(f"{file}::{test}" for test in tests)
 
 
-STORE = "feed_store/store.py"
+RULES, TINY, PG = "feed_store/rules.py", "feed_store/tinydb/", "feed_store/postgres/"
 STUDIO, SAFETY, PIPELINE = "tests/test_studio.py", "tests/test_trust_and_safety.py", "tests/test_pipeline.py"
 FEED_TESTS = ("tests/test_feed_store.py", "tests/test_cameo_permissions.py")
 RANKING_TESTS = ("tests/test_feed_ranking.py", "tests/test_feed_pagination.py", "tests/test_feed_store.py")
@@ -124,25 +124,31 @@ CREATE_TESTS = some(STUDIO, "test_signed_out_visitors_can_only_watch",
     "test_a_remix_keeps_its_sources_cameos_and_needs_their_owners_permission")
 
 TARGETS: tuple[Target, ...] = (
-    Target("visibility", STORE, FEED_TESTS,
-           ("_can_view", "_owns_cameo_in", "_blocked_between", "_friends", "_visible_post", "_visible_comment",
-            "_published_post", "_present", "get_post", "comments", "likers", "drafts", "is_blocked", "lineage",
-            "remixes")),
-    Target("cameo permission", STORE, FEED_TESTS,
-           ("cameo_use_refusal", "set_cameo_permission", "_own_cameo", "usable_cameos", "posts_with_cameo",
-            "create_cameo", "delete_cameo", "delete_post")),
+    Target("visibility", RULES, FEED_TESTS, ("can_view", "may_delete", "presented_post", "record")),
+    Target("visibility", TINY + "base.py", FEED_TESTS,
+           ("_standing", "_can_view", "_owns_cameo_in", "_blocked_between", "_friends", "_visible_post",
+            "_published_post", "_present")),
+    Target("visibility", TINY + "engagement.py", FEED_TESTS, ("_visible_comment", "comments", "likers")),
+    Target("visibility", TINY + "feeds.py", FEED_TESTS, ("lineage", "remixes")),
+    Target("visibility", PG + "base.py", FEED_TESTS, ("Viewer", "_viewer", "_can_view", "_visible_post", "_present")),
+    Target("cameo permission", RULES, FEED_TESTS, ("cameo_use_refusal", "own_cameo", "new_cameo")),
+    Target("cameo permission", TINY + "cameos.py", FEED_TESTS),
+    Target("cameo permission", PG + "cameos.py", FEED_TESTS),
     Target("ranking and pagination", "feed_store/ranking.py", RANKING_TESTS),
-    Target("ranking and pagination", STORE, RANKING_TESTS,
+    Target("ranking and pagination", RULES, RANKING_TESTS, ("reasons", "check_page_size")),
+    Target("ranking and pagination", TINY + "feeds.py", RANKING_TESTS,
            ("_Relations", "_moment", "_page", "_ranked", "_newest", "_reasons")),
-    Target("the journal", "feed_store/journal.py",
+    Target("ranking and pagination", PG + "feeds.py", RANKING_TESTS),
+    Target("the journal", TINY + "journal.py",
            ("tests/test_journal.py", "tests/test_crash_safety.py", "tests/test_schema.py")),
     Target("sessions and accounts", "studio/accounts.py", ACCOUNT_TESTS),
-    Target("sessions and accounts", STORE, ACCOUNT_TESTS,
+    Target("sessions and accounts", TINY + "users.py", ACCOUNT_TESTS,
            ("_index_session", "_forget_sessions", "start_session", "session_user", "end_session", "end_sessions",
             "create_user", "password_hash", "set_password_hash", "is_suspended")),
-    Target("admin checks", STORE, ADMIN_TESTS,
-           ("_is_admin", "_require_admin", "open_reports", "_target", "resolve_report", "_suspend", "record_refusal",
-            "refusals", "moderation_log", "report", "delete_comment")),
+    Target("sessions and accounts", PG + "users.py", ACCOUNT_TESTS),
+    Target("admin checks", RULES, ADMIN_TESTS, ("require_admin", "may_erase", "may_delete_comment")),
+    Target("admin checks", TINY + "moderation.py", ADMIN_TESTS),
+    Target("admin checks", PG + "moderation.py", ADMIN_TESTS),
     Target("escaping", "web/views.py", ("tests/test_views.py",),
            ("html_text", "markdown_text", "error", "notice", "card_html", "comments_html", "lineage_html",
             "people_html", "report_html", "refusals_html", "moderation_log_html", "verify_html")),

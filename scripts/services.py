@@ -56,8 +56,11 @@ def _as_server_user() -> tuple[list[str], pwd.struct_passwd | None]:
 
 
 @contextlib.contextmanager
-def postgres_cluster(database: str = "dreamreel") -> Iterator[str]:
-    """A fresh PostgreSQL cluster holding an empty ``database``; yields its URL and removes it all afterwards."""
+def postgres_cluster(database: str = "dreamreel", settings: dict[str, str] | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL cluster holding an empty ``database``; yields its URL and removes it all afterwards.
+
+    ``settings`` are server parameters (``postgresql.conf`` names) on top of the defaults below.
+    """
     binaries = postgres_bin()
     prefix, account = _as_server_user()
     folder = Path(tempfile.mkdtemp(prefix="dreamreel-pg-"))
@@ -70,8 +73,9 @@ def postgres_cluster(database: str = "dreamreel") -> Iterator[str]:
     run = lambda *args: subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True)  # noqa: E731
     try:
         run(binaries / "initdb", "-D", data, "-U", "dreamreel", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
-        options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-                   f"-c shared_buffers=256MB")
+        settings = {"listen_addresses": "127.0.0.1", "max_connections": "200", "shared_buffers": "256MB",
+                    **(settings or {})}
+        options = f"-p {port} -k {sockets} " + " ".join(f"-c {name}={value}" for name, value in settings.items())
         run(binaries / "pg_ctl", "-D", data, "-l", folder / "server.log", "-o", options, "-w", "start")
         try:
             run(binaries / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "dreamreel", database)

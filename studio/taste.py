@@ -113,7 +113,7 @@ class TasteModel:
         self._post_rows = np.full(0, -1, np.int64)  # post id -> row (-1: not embedded, hidden or gone)
         self._prompts: list[str] = []
         self._prompt_words: list[frozenset[str]] = []
-        self._seen = -1  # the store's publication count at the last refresh
+        self._seen = -1  # the store's prompt_changes at the last refresh
         self._phrases: dict[str, np.ndarray] = {}
         self._tastes: dict[Wishes, tuple[int, Taste]] = {}  # the last taste made for each set of wishes
 
@@ -135,9 +135,10 @@ class TasteModel:
         return np.stack([self._phrases[p] for p in phrases])
 
     def refresh(self) -> None:
-        """After anything was published: embed the prompts not seen before (each once) and map every post to one."""
-        published = self.store.publications
-        if published == self._seen:
+        """After the visible prompts changed (in any process): embed the prompts not seen before (each once), forget
+        those gone, and map every post to one."""
+        version = self.store.prompt_changes
+        if version == self._seen:
             return
         prompts = self.store.visible_prompts()
         self._forget_gone(set(prompts.values()))
@@ -152,7 +153,7 @@ class TasteModel:
             rows = np.full(max(prompts, default=0) + 1, -1, np.int64)
             for post_id, prompt in prompts.items():
                 rows[post_id] = self._rows[prompt]
-            self._post_rows, self._seen = rows, published
+            self._post_rows, self._seen = rows, version
 
     def _forget_gone(self, visible: set[str]) -> None:
         """Drop the prompts no published video shows any more (deleted, hidden, an erased account's)."""

@@ -209,7 +209,7 @@ def stored_state(store) -> object:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'feed_cursors'"
             " ORDER BY tablename")]
         state = {t: connection.execute(f"SELECT * FROM {t} ORDER BY {t}::text").fetchall() for t in tables}
-        for sequence in ("post_ids", "publications"):
+        for sequence in ("post_ids", "prompt_changes"):
             state[sequence] = connection.execute(f"SELECT last_value, is_called FROM {sequence}").fetchone()
     return state
 

@@ -95,9 +95,11 @@ def test_two_processes_see_each_others_writes_at_once(open_store, other):
     assert post not in [p["id"] for p, _ in there.for_you(alice, None, 20)["items"]]  # ... hides at once in the other
     assert post not in [p["id"] for p, _ in there.latest(alice, None, 20)["items"]]
 
-    published = here.publications
-    there.create_post(carol, "a second video", visibility="public")
-    assert here.publications == published + 1  # the taste model's cue crosses processes too
+    changes = here.prompt_changes
+    second = there.create_post(carol, "a second video", visibility="public")["id"]
+    assert here.prompt_changes == changes + 1  # the taste model's cue crosses processes too ...
+    there.delete_post(carol, second)
+    assert here.prompt_changes == changes + 2  # ... and says when a prompt is gone
     here.end_sessions(alice)
     sid = there.start_session(alice, 2e9)
     assert here.session_user(sid) == alice

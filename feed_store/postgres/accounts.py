@@ -128,4 +128,5 @@ class Accounts(StoreBase):
         if actor != user_id:
             self._run("INSERT INTO moderation_log (admin_id, action, report_ids, kind, target_id, at)"
                       " VALUES (%(actor)s, 'delete_account', '{}', 'user', %(u)s, %(now)s)", u)
+        self._prompts_changed()
         return media

@@ -104,7 +104,7 @@ class Posts(StoreBase):
     def _announce(self, post: Doc) -> None:
         """A post was just published: its source counts a remix, and its source's author and the people its
         prompt mentions hear of it."""
-        self._one("SELECT nextval('publications')")
+        self._prompts_changed()
         about = {"post_id": post["id"], "by": post["author_id"]}
         told = {r["owner_id"] for r in self._all("SELECT owner_id FROM cameos WHERE id = ANY(%s)",
                                                  (post["cameo_ids"],))}  # heard of it already
@@ -116,10 +116,14 @@ class Posts(StoreBase):
         self._tell_mentioned(post["prompt"], post["author_id"], about, told)
 
     @property
-    def publications(self) -> int:
-        """Grows with every publication, in any process: a reader's cue that the set of published videos changed."""
-        return self.db.run(lambda: (lambda r: r["last_value"] if r["is_called"] else 0)(
-            self._one("SELECT last_value, is_called FROM publications")))
+    def prompt_changes(self) -> int:
+        """Grows whenever the set of visible prompts may have changed, in any process (a post published, deleted
+        or erased, a prompt hidden or shown): the taste model's cue to look again."""
+        row = self.db.statement("SELECT last_value, is_called FROM prompt_changes")
+        return row["last_value"] if row["is_called"] else 0
+
+    def _prompts_changed(self) -> None:
+        self._one("SELECT nextval('prompt_changes')")
 
     @operation
     def publish(self, actor: int, post_id: int, visibility: str = "public", hide_prompt: bool | None = None) -> Doc:
@@ -139,6 +143,8 @@ class Posts(StoreBase):
         post = as_doc(updated, "posts")
         if first_time:
             self._announce(post)
+        elif hide_prompt is not None:
+            self._prompts_changed()
         return post
 
     @operation
@@ -155,6 +161,7 @@ class Posts(StoreBase):
                             (self._now(), actor, post_id))
         if row["parent_id"] is not None and row["published_at"] is not None:
             self._run("UPDATE posts SET remix_count = remix_count - 1 WHERE id = %s", (row["parent_id"],))
+        self._prompts_changed()
         return as_doc(deleted, "posts")
 
     @operation

@@ -25,8 +25,9 @@ class Posts(StoreBase):
         self._remixes: dict[int, list[int]] = {}
         for key, post in tables.get("posts", {}).items():
             self._index_post(int(key), post)
-        self.publications = int(np.count_nonzero(self.columns.published_at < NEVER))
-        """Grows with every publication: a reader's cue that the set of published videos changed."""
+        self.prompt_changes = getattr(self, "prompt_changes", 0) + 1
+        """Grows whenever the set of visible prompts may have changed (a post published, deleted or erased, a
+        prompt hidden or shown): the taste model's cue to look again."""
         self._notification_ids: dict[int, list[int]] = {}
         for key, n in tables.get("notifications", {}).items():
             self._notification_ids.setdefault(n["user_id"], []).append(int(key))
@@ -119,12 +120,14 @@ class Posts(StoreBase):
         self.columns.set_post(post_id, actor, visibility, post["published_at"], None)
         if first_time:
             self._announce(post_id, post, now)
+        elif "hide_prompt" in changes:
+            self.prompt_changes += 1
         return rules.record("posts", post, post_id)
 
     def _announce(self, post_id: int, post: Doc, now: float) -> None:
         """A post was just published: its source counts a remix, and its source's author and the people its
         prompt mentions hear of it."""
-        self.publications += 1
+        self.prompt_changes += 1
         about = {"post_id": post_id, "by": post["author_id"]}
         told = {self._cameo_owner[c] for c in post["cameo_ids"] if c in self._cameo_owner}  # heard of it already
         if post["parent_id"] is not None:
@@ -146,6 +149,7 @@ class Posts(StoreBase):
         now = self._now()
         self._t.posts.update({"deleted_at": now, "deleted_by": actor}, doc_ids=[post_id])
         self.columns.deleted_at[post_id] = now
+        self.prompt_changes += 1
         if post["parent_id"] is not None and post["published_at"] is not None:
             self._engage(post["parent_id"], REMIX, -1, now)
         return rules.record("posts", self._get("posts", post_id, "video"), post_id)
