@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import feed_bench as fb  # noqa: E402
-from feed_store import NotFound, open_store  # noqa: E402
+from feed_store import open_store  # noqa: E402
 
 SERVER = {"shared_buffers": "4GB", "effective_cache_size": "12GB", "wal_buffers": "64MB", "max_wal_size": "8GB",
           "checkpoint_timeout": "30min", "maintenance_work_mem": "1GB"}
@@ -138,29 +138,6 @@ def load_postgres(url: str, sizes: fb.Sizes, seed: int, anchor: float) -> dict[s
 
 # -- measurements in a fresh process ---------------------------------------------------------------------
 
-def _unliked(store, users: int, posts: int, count: int, rng: np.random.Generator, taken: set) -> list[tuple[int, int]]:
-    pairs = []
-    while len(pairs) < count:
-        user, post = int(rng.integers(1, users + 1)), int(rng.integers(1, posts + 1))
-        if (user, post) in taken:
-            continue
-        try:
-            shown = store.get_post(user, post)
-        except NotFound:
-            continue
-        if shown["published_at"] is not None and not shown["liked"]:
-            taken.add((user, post))
-            pairs.append((user, post))
-    return pairs
-
-
-def _like_all(store, pairs, latencies: list[float]) -> None:
-    for user, post in pairs:
-        start = time.perf_counter()
-        store.like(user, post)
-        latencies.append(time.perf_counter() - start)
-
-
 def worker_store(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the store, time feeds and durable likes, and report the process's peak memory."""
     open_s, store = fb._timed(lambda: open_store(spec["where"]))
@@ -179,16 +156,17 @@ def worker_store(spec: dict[str, Any]) -> dict[str, Any]:
     rng = np.random.default_rng(spec["seed"])
     taken: set = set()
     n = spec["likes"]
-    warm, single, parallel = (_unliked(store, spec["users"], spec["posts"], k, rng, taken) for k in (CLIENTS, n, n))
-    threads = [threading.Thread(target=_like_all, args=(store, warm[i:i + 1], [])) for i in range(CLIENTS)]
+    warm, single, parallel = (fb._unliked_pairs(store, spec["users"], spec["posts"], k, rng, taken)
+                              for k in (CLIENTS, n, n))
+    threads = [threading.Thread(target=fb._like_all, args=(store, warm[i:i + 1], [])) for i in range(CLIENTS)]
     for t in threads:  # warm-up: the pool opens a connection per client
         t.start()
     for t in threads:
         t.join()
     latencies: list[float] = []
-    single_s = fb._timed(lambda: _like_all(store, single, latencies))[0]
+    single_s = fb._timed(lambda: fb._like_all(store, single, latencies))[0]
     parallel_latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
-    threads = [threading.Thread(target=_like_all, args=(store, parallel[i::CLIENTS], parallel_latencies[i]))
+    threads = [threading.Thread(target=fb._like_all, args=(store, parallel[i::CLIENTS], parallel_latencies[i]))
                for i in range(CLIENTS)]
     start = time.perf_counter()
     for t in threads:
@@ -208,11 +186,11 @@ def worker_client(spec: dict[str, Any]) -> dict[str, Any]:
     """One of several client processes: open the store, say ready, wait for "go", like the given pairs."""
     store = open_store(spec["where"])
     pairs = spec["pairs"]
-    _like_all(store, pairs[:1], [])  # a connection opened and the statement prepared before the clock starts
+    fb._like_all(store, pairs[:1], [])  # a connection opened and the statement prepared before the clock starts
     print("ready", flush=True)
     sys.stdin.readline()
     started = time.time()  # wall-clock time, comparable across the client processes
-    _like_all(store, pairs[1:], [])
+    fb._like_all(store, pairs[1:], [])
     ended = time.time()
     store.close()
     return {"n": len(pairs) - 1, "started": started, "ended": ended}
@@ -295,7 +273,8 @@ def fresh_pairs(url: str, sizes: fb.Sizes, seed: int, count: int) -> list[tuple[
     from feed_store.postgres import PostgresStore
 
     with PostgresStore(url, migrate=False) as store:
-        return _unliked(store, sizes.users, sizes.posts, count + CLIENTS, np.random.default_rng(seed + 11), set())
+        return fb._unliked_pairs(store, sizes.users, sizes.posts, count + CLIENTS, np.random.default_rng(seed + 11),
+                                 set())
 
 
 def consistency(url: str, users: int, posts: int, seed: int) -> dict[str, Any]:
@@ -303,7 +282,7 @@ def consistency(url: str, users: int, posts: int, seed: int) -> dict[str, Any]:
     from feed_store.postgres import PostgresStore
 
     with PostgresStore(url, migrate=False) as here:
-        pairs = _unliked(here, users, posts, 50, np.random.default_rng(seed + 7), set())
+        pairs = fb._unliked_pairs(here, users, posts, 50, np.random.default_rng(seed + 7), set())
         other = run("liker", {"where": url, "pairs": pairs})["seen"]
         agree = sum(here.get_post(u, p)["likes"] >= other[f"{u}:{p}"] and here.get_post(u, p)["liked"]
                     for u, p in pairs)

@@ -137,8 +137,9 @@ def migrate(source: Path, url: str, *, log=print) -> dict[str, int]:
                             copy.write_row(row)
                     log(f"  {name}: {len(rows[name])}")
                 for name in IDENTITY_TABLES:
-                    cursor.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'),"
-                                   f" greatest((SELECT max(id) FROM {name}), 1), (SELECT max(id) FROM {name}) IS NOT NULL)")
+                    last = f"(SELECT max(id) FROM {name})"
+                    cursor.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), greatest({last}, 1),"
+                                   f" {last} IS NOT NULL)")
                 last_post = max([r[0] for r in rows["posts"]] +
                                 [tables.get(META_TABLE, {}).get(RESERVED_IDS, {}).get("post_id", 0)])
                 cursor.execute("SELECT setval('post_ids', greatest(%s, 1), %s)", (last_post, last_post > 0))

@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE
+from collections.abc import Callable, Iterable
+
+from vocabulary import CAMEO_PERMISSIONS, HANDLE_RE, HANDLE_RULE, MENTION_RE
 
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, StoreError
 from .ranking import EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND
@@ -86,6 +88,11 @@ def new_handle(handle: object) -> str:
     if not HANDLE_RE.fullmatch(handle):
         raise InvalidInput(f"A handle is {HANDLE_RULE}.")
     return handle
+
+
+def mentioned_handles(text: str) -> list[str]:
+    """The handles ``text`` mentions with ``@``, each once, in order: the people a prompt or comment tells."""
+    return list(dict.fromkeys(m.lower() for m in MENTION_RE.findall(text)))
 
 
 def handle_taken(handle: str) -> Conflict:
@@ -226,6 +233,21 @@ def cameo_use_refusal(user_id: int, cameo: Doc | None, owner_handle: str, *, blo
             permission == "approved" and user_id in cameo["approved_ids"]):
         return None
     return f"{handle} has not allowed you to use their cameo."
+
+
+def cameo_permission_changes(actor: int, permission: object, approved_ids: Iterable[int] | None,
+                             restrictions: str | None, require_user: Callable[[int], object]) -> Doc:
+    """What a new cameo setting changes: who may use it, the people approved (never the owner; each must exist,
+    ``require_user`` raises otherwise) and the owner's restrictions, checked."""
+    changes: Doc = {"permission": check_cameo_permission(permission)}
+    if approved_ids is not None:
+        approved = sorted(set(approved_ids) - {actor})
+        for user_id in approved:
+            require_user(user_id)
+        changes["approved_ids"] = approved
+    if restrictions is not None:
+        changes["restrictions"] = checked_text(restrictions, "Restrictions", optional=True)
+    return changes
 
 
 def own_cameo(actor: int, cameo: Doc) -> Doc:

@@ -70,7 +70,10 @@ def postgres_cluster(database: str = "dreamreel", settings: dict[str, str] | Non
         for path in (folder, sockets):
             os.chown(path, account.pw_uid, account.pw_gid)
     port = free_port()
-    run = lambda *args: subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True)  # noqa: E731
+
+    def run(*args: object) -> None:
+        subprocess.run([*prefix, *map(str, args)], check=True, capture_output=True, text=True)
+
     try:
         run(binaries / "initdb", "-D", data, "-U", "dreamreel", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         settings = {"listen_addresses": "127.0.0.1", "max_connections": "200", "shared_buffers": "256MB",

@@ -426,3 +426,34 @@ def test_both_backends_answer_the_same_calls_alike(tmp_path, postgres_server):
         tiny.close()
         pg.close()
         drop_database(postgres_server, url)
+
+
+def test_likes_made_together_each_get_their_own_count_and_notification(open_store):
+    """Concurrent likes share statements and commits (feed_store/postgres/likes.py); each caller still gets the
+    count right after its own like, and the author hears of every one."""
+    store = open_store()
+    author = store.create_user("author")["id"]
+    fans = [store.create_user(f"fan{i}")["id"] for i in range(16)]
+    posts = [store.create_post(author, f"post {i}", visibility="public")["id"] for i in range(2)]
+    start = threading.Barrier(len(fans))
+    counts: dict[int, list[int]] = {post: [] for post in posts}
+    lock = threading.Lock()
+
+    def like_both(fan: int) -> None:
+        start.wait()
+        for post in posts:
+            count = store.like(fan, post)
+            with lock:
+                counts[post].append(count)
+
+    threads = [threading.Thread(target=like_both, args=(fan,)) for fan in fans]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for post in posts:
+        assert sorted(counts[post]) == list(range(1, len(fans) + 1))  # as if they came one by one
+        assert store.get_post(None, post)["likes"] == len(fans)
+    likes = [n for n in store.notifications(author) if n["kind"] == "like"]
+    assert sorted((n["data"]["post_id"], n["data"]["by"]) for n in likes) == sorted(
+        (post, fan) for post in posts for fan in fans)

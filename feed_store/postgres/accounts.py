@@ -116,7 +116,8 @@ class Accounts(StoreBase):
                     "DELETE FROM sessions WHERE user_id = %(u)s", "DELETE FROM refusals WHERE user_id = %(u)s",
                     "DELETE FROM invites WHERE inviter_id = %(u)s AND used_by IS NULL",
                     "DELETE FROM cameos WHERE owner_id = %(u)s",
-                    "UPDATE cameos SET approved_ids = array_remove(approved_ids, %(u)s) WHERE %(u)s = ANY(approved_ids)",
+                    "UPDATE cameos SET approved_ids = array_remove(approved_ids, %(u)s)"
+                    " WHERE %(u)s = ANY(approved_ids)",
                     "UPDATE invites SET inviter_id = NULL WHERE inviter_id = %(u)s",
                     "UPDATE invites SET used_by = NULL WHERE used_by = %(u)s",
                     "UPDATE users SET invited_by = NULL WHERE invited_by = %(u)s"):

@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from .. import rules
 from ..ranking import RankingConfig
 from .database import Database
+from .likes import LikeGroups
 
 Doc = dict[str, Any]
 
@@ -70,6 +71,7 @@ class StoreBase:
         self.ranking = ranking or RankingConfig()
         self._clock = clock
         self.db = Database(url, max_connections=max_connections)
+        self._like_groups = LikeGroups(self.db)
         self._last_time = self.db.run(lambda: self._one(
             "SELECT greatest((SELECT max(greatest(created_at, published_at, deleted_at)) FROM posts),"
             " (SELECT max(created_at) FROM likes), (SELECT max(created_at) FROM follows),"
@@ -251,10 +253,8 @@ class StoreBase:
 
     def _tell_mentioned(self, text: str, by: int, data: Doc, told: Iterable[int] = ()) -> None:
         """Tell everyone an @mention in ``text`` names that they were mentioned (once, and not those ``told``)."""
-        from vocabulary import MENTION_RE
-
         told = set(told)
-        for handle in dict.fromkeys(m.lower() for m in MENTION_RE.findall(text)):
+        for handle in rules.mentioned_handles(text):
             mentioned = self._user_id_of(handle)
             if mentioned is not None and mentioned not in told:
                 self._tell(mentioned, "mention", {**data, "by": by})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import rules
-from ..text import checked_text
 from .base import Doc, StoreBase, as_doc
 from .database import operation
 
@@ -62,15 +61,7 @@ class Cameos(StoreBase):
                              approved_ids: Iterable[int] | None = None, restrictions: str | None = None) -> Doc:
         """Who may use the cameo from now on: a narrower setting refuses the next use at once."""
         cameo = rules.own_cameo(actor, self._require_cameo(cameo_id))
-        rules.check_cameo_permission(permission)
-        changes: Doc = {"permission": permission}
-        if approved_ids is not None:
-            approved = sorted(set(approved_ids) - {actor})
-            for user_id in approved:
-                self._require_user(user_id)
-            changes["approved_ids"] = approved
-        if restrictions is not None:
-            changes["restrictions"] = checked_text(restrictions, "Restrictions", optional=True)
+        changes = rules.cameo_permission_changes(actor, permission, approved_ids, restrictions, self._require_user)
         self._run(f"UPDATE cameos SET {', '.join(f'{k} = %s' for k in changes)} WHERE id = %s",
                   (*changes.values(), cameo_id))
         return {**cameo, **changes}

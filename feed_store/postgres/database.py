@@ -77,29 +77,41 @@ class Database:
 
         Inside an open transaction it simply joins it.
         """
+        rows = self.rows(sql, params)
+        return rows[0] if rows else None
+
+    def rows(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        """One statement as a transaction of its own (run again if it raced another); all its rows."""
         cursor = getattr(self._local, "cursor", None)
         if cursor is not None:
-            return cursor.execute(sql, params).fetchone()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                with self.pool.connection() as connection:
-                    return connection.execute(sql, params).fetchone()
-            except RETRIED:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                self.retries += 1
-                time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
-        raise AssertionError("unreachable")
+            return cursor.execute(sql, params).fetchall()
+
+        def once() -> list[dict[str, Any]]:
+            with self.pool.connection() as connection:
+                return connection.execute(sql, params).fetchall()
+
+        return self._retrying(once)
+
+    @property
+    def in_transaction(self) -> bool:
+        return getattr(self._local, "cursor", None) is not None
 
     def run(self, work: Callable[[], Any]) -> Any:
-        """``work()`` in one transaction, run again (a few times, after a short random wait) if PostgreSQL aborts
-        it for racing another transaction."""
+        """``work()`` in one transaction, run again if PostgreSQL aborts it for racing another transaction."""
         if getattr(self._local, "cursor", None) is not None:
             return work()
+
+        def once() -> Any:
+            with self.transaction():
+                return work()
+
+        return self._retrying(once)
+
+    def _retrying(self, attempt_once: Callable[[], Any]) -> Any:
+        """Run ``attempt_once`` until it is not aborted for a race, after a short random wait that grows each time."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.transaction():
-                    return work()
+                return attempt_once()
             except RETRIED:
                 if attempt == MAX_ATTEMPTS:
                     raise

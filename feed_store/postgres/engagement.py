@@ -11,40 +11,10 @@ from .. import rules
 from ..text import checked_text
 from .base import Doc, StoreBase, as_doc
 from .database import operation
-from .feeds import LIVE
 
 
 def _is_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 63
-
-
-LIKE_AT_ONCE = f"""
-WITH target AS (
-    SELECT p.id, p.author_id FROM posts p JOIN users a ON a.id = p.author_id
-    WHERE p.id = %(post)s AND {LIVE} AND a.suspended_at IS NULL
-      AND EXISTS (SELECT 1 FROM users v WHERE v.id = %(actor)s AND v.erased_at IS NULL)
-      AND (p.visibility = 'public' OR p.author_id = %(actor)s OR (p.visibility = 'friends'
-           AND EXISTS (SELECT 1 FROM follows f JOIN follows g ON g.follower_id = f.followee_id
-                       AND g.followee_id = f.follower_id WHERE f.follower_id = %(actor)s AND f.followee_id = p.author_id)))
-      AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = %(actor)s AND b.blocked_id = p.author_id)
-                      OR (b.blocker_id = p.author_id AND b.blocked_id = %(actor)s))
-), liked AS (
-    INSERT INTO likes (post_id, user_id, created_at) SELECT id, %(actor)s, %(now)s FROM target
-    ON CONFLICT DO NOTHING RETURNING post_id
-), counted AS (
-    UPDATE posts p SET like_count = like_count + 1 FROM liked WHERE p.id = liked.post_id
-    RETURNING p.like_count, p.author_id
-), told AS (
-    INSERT INTO notifications (user_id, kind, data, created_at)
-    SELECT author_id, 'like', jsonb_build_object('post_id', %(post)s::bigint, 'by', %(actor)s::bigint), %(now)s
-    FROM counted WHERE author_id <> %(actor)s
-)
-SELECT like_count FROM counted
-"""
-"""A like in one statement, for the common case: a published post the rule plainly lets the actor see (public,
-their own, or a friend's; nobody blocked, the author not suspended). It can only ever say yes where
-:func:`rules.can_view` says yes; for anything else (an admin, a cameo owner, an error to explain) ``like``
-takes the general path, which applies the rule itself."""
 
 
 class Engagement(StoreBase):
@@ -52,13 +22,13 @@ class Engagement(StoreBase):
     def like(self, actor: int, post_id: int) -> int:
         """Like a post; returns its new like count.
 
-        Most likes are one statement and one round trip (:data:`LIKE_AT_ONCE`); the rest, and every refusal,
-        go through :meth:`_like`.
+        Most likes are made with other callers' in one statement and one commit (:mod:`.likes`); the rest, and
+        every refusal, go through :meth:`_like`, which applies the visibility rule itself.
         """
-        if _is_id(actor) and _is_id(post_id):
-            row = self.db.statement(LIKE_AT_ONCE, {"post": post_id, "actor": actor, "now": self._now()})
-            if row is not None:
-                return row["like_count"]
+        if _is_id(actor) and _is_id(post_id) and not self.db.in_transaction:
+            count = self._like_groups.like(actor, post_id, self._now())
+            if count is not None:
+                return count
         return self._like(actor, post_id)
 
     @operation

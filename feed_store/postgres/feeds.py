@@ -34,6 +34,7 @@ from ..ranking import EVERYONE, FOLLOWING, FRIEND_OF_FRIEND, OWN_OR_FRIEND, Tast
 from ..records import FeedItem, FeedPage
 from .base import Doc, StoreBase, Viewer
 from .database import operation
+from .sql import LIVE
 
 FEED_DEPTH = 1000
 """How many posts one scroll can reach from its first page (an hour or more of watching)."""
@@ -46,7 +47,6 @@ HOT_CANDIDATES = 500
 CURSOR_SECONDS = 24 * 3600.0
 """How long a frozen feed can be paged; an older cursor asks for a reload."""
 
-LIVE = "p.deleted_at IS NULL AND p.published_at IS NOT NULL"
 SEEN_BY = (
     "(p.visibility = 'public' OR (p.visibility = 'friends' AND p.author_id = ANY(%(inner)s)))"
     " AND NOT p.author_id = ANY(%(hidden_authors)s) AND NOT p.id = ANY(%(reported)s)")

@@ -92,7 +92,8 @@ class Users(StoreBase):
         """A new single-use invite code from ``inviter``."""
         self._require_user(inviter)
         code = secrets.token_urlsafe(6)
-        self._run("INSERT INTO invites (code, inviter_id, created_at) VALUES (%s, %s, %s)", (code, inviter, self._now()))
+        self._run("INSERT INTO invites (code, inviter_id, created_at) VALUES (%s, %s, %s)",
+                  (code, inviter, self._now()))
         return code
 
     @operation

@@ -27,7 +27,6 @@ import numpy as np
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from vocabulary import MENTION_RE
 
 from .. import rules
 from ..ranking import RankingConfig
@@ -231,7 +230,7 @@ class StoreBase:
     def _tell_mentioned(self, text: str, by: int, data: Doc, told: Iterable[int] = ()) -> None:
         """Tell everyone an @mention in ``text`` names that they were mentioned (once, and not those ``told``)."""
         told = set(told)
-        for handle in dict.fromkeys(m.lower() for m in MENTION_RE.findall(text)):
+        for handle in rules.mentioned_handles(text):
             mentioned = self._handles.get(handle)
             if mentioned is not None and mentioned not in told:
                 self._tell(mentioned, "mention", {**data, "by": by})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .. import rules
-from ..text import checked_text
 from .base import Doc, StoreBase, _serialised
 from .index import NEVER
 
@@ -59,15 +58,7 @@ class Cameos(StoreBase):
                              approved_ids: Iterable[int] | None = None, restrictions: str | None = None) -> Doc:
         """Who may use the cameo from now on: a narrower setting refuses the next use at once."""
         cameo = self._own_cameo(actor, cameo_id)
-        rules.check_cameo_permission(permission)
-        changes: Doc = {"permission": permission}
-        if approved_ids is not None:
-            approved = sorted(set(approved_ids) - {actor})
-            for user_id in approved:
-                self._require_user(user_id)
-            changes["approved_ids"] = approved
-        if restrictions is not None:
-            changes["restrictions"] = checked_text(restrictions, "Restrictions", optional=True)
+        changes = rules.cameo_permission_changes(actor, permission, approved_ids, restrictions, self._require_user)
         self._t.cameos.update(changes, doc_ids=[cameo_id])
         return rules.record("cameos", {**cameo, **changes}, cameo_id)
 

@@ -108,7 +108,8 @@ class Engagement(StoreBase):
         for comment_id in self._comments.get(post_id, []):
             c = self._get("comments", comment_id, "comment")
             if not self._blocked_between(viewer, c["user_id"]):
-                out.append({**rules.record("comments", c, comment_id), "handle": self._get("users", c["user_id"], "user")["handle"]})
+                handle = self._get("users", c["user_id"], "user")["handle"]
+                out.append({**rules.record("comments", c, comment_id), "handle": handle})
         return out
 
     @_serialised
@@ -116,7 +117,8 @@ class Engagement(StoreBase):
         """Count a view once per user; returns the view count."""
         self._visible_post(viewer, post_id)
         if not self._has_pair("views", post_id, viewer):
-            self._insert_pair("views", post_id, viewer, {"user_id": viewer, "post_id": post_id, "created_at": self._now()})
+            self._insert_pair("views", post_id, viewer,
+                              {"user_id": viewer, "post_id": post_id, "created_at": self._now()})
             self._view_counts[post_id] += 1
         return self._view_counts[post_id]
 

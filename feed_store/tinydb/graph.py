@@ -44,7 +44,8 @@ class Graph(StoreBase):
         if self._has_pair("follows", actor, followee):
             raise rules.refusal("already_following")
         now = self._now()
-        self._insert_pair("follows", actor, followee, {"follower_id": actor, "followee_id": followee, "created_at": now})
+        self._insert_pair("follows", actor, followee,
+                          {"follower_id": actor, "followee_id": followee, "created_at": now})
         self._following[actor].add(followee)
         self._followers[followee].add(actor)
         self._follow_log.append(now, actor, followee, +1)

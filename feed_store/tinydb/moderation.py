@@ -120,4 +120,5 @@ class Moderation(StoreBase):
     def moderation_log(self, admin: int) -> list[Doc]:
         """Every moderation action, newest first: who did what to which report, and when."""
         self._require_admin(admin)
-        return sorted((rules.record("moderation_log", e, e.doc_id) for e in self._t.moderation_log.all()), key=lambda e: -e["at"])
+        entries = (rules.record("moderation_log", e, e.doc_id) for e in self._t.moderation_log.all())
+        return sorted(entries, key=lambda e: -e["at"])

@@ -116,7 +116,8 @@ class Users(StoreBase):
 
     @_serialised
     def invites_of(self, inviter: int) -> list[Doc]:
-        return [rules.record("invites", doc, doc.doc_id) for doc in self._t.invites.search(lambda d: d["inviter_id"] == inviter)]
+        mine = self._t.invites.search(lambda d: d["inviter_id"] == inviter)
+        return [rules.record("invites", doc, doc.doc_id) for doc in mine]
 
     def _index_session(self, doc_id: int, session: Doc) -> None:
         self._sessions[session["sid"]] = _Session(session["user_id"], doc_id, session["expires_at"])
