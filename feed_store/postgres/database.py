@@ -42,7 +42,7 @@ class Database:
         # Autocommit connections: a transaction is opened explicitly (``transaction``), and a single statement
         # (``statement``) runs as its own, without the two extra round trips of BEGIN and COMMIT.
         self.pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, name="dreamreel",
-                                   kwargs={"row_factory": dict_row, "autocommit": True})
+                                   kwargs={"row_factory": dict_row, "autocommit": True}, configure=_configure)
         self._local = threading.local()
         self.retries = 0
         """How many transactions were run again after a serialization failure or deadlock (for tests and logs)."""
@@ -118,6 +118,14 @@ class Database:
                 self.retries += 1
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2 ** attempt)))
         raise AssertionError("unreachable")
+
+
+def _configure(connection: psycopg.Connection) -> None:
+    """Plan each prepared statement once. psycopg prepares a statement after its fifth run; PostgreSQL would then
+    still plan it anew on every run when its parameters are arrays of unknown length (the grouped likes, the feeds'
+    author lists), which costs more than running it. Every condition our partial indexes need is written as a
+    literal, so one generic plan serves every value."""
+    connection.execute("SET plan_cache_mode = force_generic_plan")
 
 
 def operation(method: F) -> F:
