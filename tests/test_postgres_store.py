@@ -408,6 +408,8 @@ def test_both_backends_answer_the_same_calls_alike(tmp_path, postgres_server):
         call("set_feed_taste", 1, "more herons", ["a fox"]), call("feed_taste", 1), call("feed_taste", 99)
         call("stats"), call("personal_data", 2), call("erase_user", 2, 1), call("erase_user", 1, 1)
         call("get_user", 1), call("create_user", "alice"), call("posts_with_cameo", 1, 1)
+        call("open_reports", 99), call("refusals", 99), call("moderation_log", 99), call("erase_user", 99, 3)
+        call("delete_comment", 99, 1), call("resolve_report", 99, 1, "dismiss")
         return out
 
     clock_a, clock_b = FakeClock(), FakeClock()
@@ -457,3 +459,24 @@ def test_likes_made_together_each_get_their_own_count_and_notification(open_stor
     likes = [n for n in store.notifications(author) if n["kind"] == "like"]
     assert sorted((n["data"]["post_id"], n["data"]["by"]) for n in likes) == sorted(
         (post, fan) for post in posts for fan in fans)
+
+
+def test_app_processes_starting_together_on_a_new_database_all_come_up(postgres_server):
+    """Each process migrates the schema at start; started at once, they take turns and all of them serve."""
+    from conftest import drop_database, new_database
+
+    url = new_database(postgres_server)
+    with psycopg.connect(url, autocommit=True) as connection:  # a new database: no schema yet
+        connection.execute("DROP TABLE feed_cursors, refusals, moderation_log, notifications, reports, comments,"
+                           " views, likes, posts, cameos, blocks, follows, sessions, invites, users, alembic_version")
+        connection.execute("DROP SEQUENCE post_ids, prompt_changes")
+    code = ("import sys; sys.path.insert(0, sys.argv[3]); from feed_store.postgres import PostgresStore;"
+            " s = PostgresStore(sys.argv[1]); print(s.create_user(sys.argv[2])['handle']); s.close()")
+    try:
+        processes = [subprocess.Popen([sys.executable, "-c", code, url, f"starter{i}", str(REPO)], text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(4)]
+        answers = [p.communicate(timeout=120) for p in processes]
+        assert sorted(out.strip() for out, _ in answers) == [f"starter{i}" for i in range(4)], answers
+        assert schema.current_revision(url) == schema.head_revision()
+    finally:
+        drop_database(postgres_server, url)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from feed_store import Conflict, FeedStore
+from feed_store import Conflict, FeedStore, NotFound
 
 THREADS = 8
 OPS_PER_THREAD = 500
@@ -183,7 +183,49 @@ def test_racing_duplicates_let_exactly_one_win(open_store, action):
 
     expected = {"like": (1, [fan], [], 2), "follow": (0, [], [fan], 2), "create_user": (0, [], [], 3)}[action]
     assert state(store) == expected
+    if action == "like":  # the author hears of it once, however many taps raced
+        assert len([n for n in store.notifications(author) if n["kind"] == "like"]) == 1
     store.close()
     reopened = open_store()
     assert state(reopened) == expected
     reopened.close()
+
+
+@pytest.mark.parametrize("action", ["publish", "delete_post", "delete_comment"])
+def test_racing_publishes_and_deletes_count_once(open_store, action):
+    """Publishing a draft remix, deleting a post or deleting a comment from many threads at once changes the
+    counters once and tells people once."""
+    store = open_store()
+    author, fan = store.create_user("author")["id"], store.create_user("fan")["id"]
+    source = store.create_post(author, "the source", visibility="public")["id"]
+    remix = store.create_post(fan, "the remix", parent_id=source,
+                              visibility="draft" if action == "publish" else "public")["id"]
+    comment = store.comment(fan, source, "a comment")["id"]
+    go = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        go.wait()
+        try:
+            if action == "publish":
+                store.publish(fan, remix, "public")
+            elif action == "delete_post":
+                store.delete_post(fan, remix)
+            else:
+                store.delete_comment(fan, comment)
+        except NotFound:
+            pass  # the others find it already gone
+        except BaseException as e:  # anything else is a failure
+            errors.append(e)
+
+    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    seen = store.get_post(None, source)
+    expected = {"publish": (1, 1), "delete_post": (0, 1), "delete_comment": (1, 0)}[action]
+    assert (seen["remixes"], seen["comments"]) == expected
+    if action == "publish":  # the source's author hears of the remix once
+        assert len([n for n in store.notifications(author) if n["kind"] == "remix"]) == 1

@@ -9,13 +9,13 @@ from .database import operation
 PERSONAL_TABLES = {
     # table: (columns, the condition that makes a row the person's, with %(u)s their id)
     "users": ("*", "id = %(u)s"),
-    "follows": ("*", "follower_id = %(u)s OR followee_id = %(u)s"),
-    "blocks": ("*", "blocker_id = %(u)s"),
+    "follows": ("*", "follower_id = %(u)s OR followee_id = %(u)s ORDER BY follower_id, followee_id"),
+    "blocks": ("*", "blocker_id = %(u)s ORDER BY blocker_id, blocked_id"),
     "invites": ("*", "inviter_id = %(u)s OR used_by = %(u)s"),
     "posts": ("*", "author_id = %(u)s OR cameo_ids && ARRAY(SELECT id FROM cameos WHERE owner_id = %(u)s)"),
-    "likes": ("*", "user_id = %(u)s"),
+    "likes": ("*", "user_id = %(u)s ORDER BY post_id, user_id"),
     "comments": ("*", "user_id = %(u)s"),
-    "views": ("*", "user_id = %(u)s"),
+    "views": ("*", "user_id = %(u)s ORDER BY post_id, user_id"),
     "reports": ("*", "reporter_id = %(u)s"),
     "notifications": ("*", "user_id = %(u)s"),
     "refusals": ("*", "user_id = %(u)s"),
@@ -26,6 +26,7 @@ PERSONAL_TABLES = {
                "owner_id = %(u)s OR id IN (SELECT unnest(cameo_ids) FROM posts WHERE author_id = %(u)s)"),
 }
 PAIR_TABLES = {"follows", "blocks", "likes", "views"}
+"""Tables keyed by a pair, numbered here in the pair's order, as TinyDB keys them."""
 
 
 class Accounts(StoreBase):
@@ -114,6 +115,7 @@ class Accounts(StoreBase):
                     "DELETE FROM reports WHERE reporter_id = %(u)s",
                     "DELETE FROM notifications WHERE user_id = %(u)s OR (data ->> 'by')::bigint = %(u)s",
                     "DELETE FROM sessions WHERE user_id = %(u)s", "DELETE FROM refusals WHERE user_id = %(u)s",
+                    "DELETE FROM feed_cursors WHERE viewer_id = %(u)s",
                     "DELETE FROM invites WHERE inviter_id = %(u)s AND used_by IS NULL",
                     "DELETE FROM cameos WHERE owner_id = %(u)s",
                     "UPDATE cameos SET approved_ids = array_remove(approved_ids, %(u)s)"
@@ -123,8 +125,10 @@ class Accounts(StoreBase):
                     "UPDATE users SET invited_by = NULL WHERE invited_by = %(u)s"):
             self._run(sql, u)
         handle = self._one("SELECT handle FROM users WHERE id = %(u)s", u)["handle"]
+        # Kept: the id and created_at (NOT NULL), so nothing pointing at the id breaks.
         self._run("UPDATE users SET handle = NULL, display_name = NULL, password_hash = NULL, external_id = NULL,"
-                  " is_admin = false, suspended_at = NULL, feed_taste = '', less_like = '{}', erased_at = %(now)s,"
+                  " is_admin = false, suspended_at = NULL, invited_by = NULL, feed_taste = '', less_like = '{}',"
+                  " erased_at = %(now)s,"
                   " handle_hash = %(hash)s WHERE id = %(u)s", {**u, "hash": rules.handle_hash(handle)})
         if actor != user_id:
             self._run("INSERT INTO moderation_log (admin_id, action, report_ids, kind, target_id, at)"

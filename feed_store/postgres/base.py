@@ -72,10 +72,7 @@ class StoreBase:
         self._clock = clock
         self.db = Database(url, max_connections=max_connections)
         self._like_groups = LikeGroups(self.db)
-        self._last_time = self.db.run(lambda: self._one(
-            "SELECT greatest((SELECT max(greatest(created_at, published_at, deleted_at)) FROM posts),"
-            " (SELECT max(created_at) FROM likes), (SELECT max(created_at) FROM follows),"
-            " (SELECT max(created_at) FROM comments), (SELECT max(created_at) FROM users)) AS t")["t"] or 0.0)
+        self._last_time = 0.0
 
     def close(self) -> None:
         self.db.close()
@@ -108,7 +105,11 @@ class StoreBase:
         return Jsonb(value)
 
     def _now(self, *, event: bool = True) -> float:
-        """The time of an event (strictly later than the last one this process saw), or of a read."""
+        """The time of an event (strictly later than the last one this process gave out), or of a read.
+
+        Nothing depends on times being unique across processes: feeds are frozen lists, and every order by time
+        breaks ties by id.
+        """
         step = 1e-6 if event else 0.0
         self._last_time = max(self._clock(), self._last_time + step)
         return self._last_time
@@ -127,8 +128,19 @@ class StoreBase:
         return user
 
     def _is_admin(self, user_id: int | None) -> bool:
-        user = self._user_row(user_id) if user_id is not None else None
-        return bool(user and user["is_admin"])
+        """Whether ``user_id`` is an admin (``None``, a visitor, is not); an id that names nobody is NotFound."""
+        if user_id is None:
+            return False
+        user = self._user_row(user_id)
+        if user is None:
+            raise rules.missing("user", user_id)
+        return bool(user["is_admin"])
+
+    def _lock_post(self, post_id: object) -> None:
+        """Hold the post's row until the transaction ends, so a second publish or delete of it waits and then
+        sees the first one's result (instead of acting on the same old row twice)."""
+        if isinstance(post_id, int) and not isinstance(post_id, bool) and 0 < post_id < 2 ** 63:
+            self._run("SELECT 1 FROM posts WHERE id = %s FOR UPDATE", (post_id,))
 
     def _handles(self, user_ids: Iterable[int]) -> dict[int, str]:
         ids = sorted(set(user_ids))

@@ -74,16 +74,16 @@ class Engagement(StoreBase):
         self._tell_mentioned(text, actor, about, told={row["author_id"]})
         return as_doc(comment, "comments")
 
-    def _comment(self, comment_id: object) -> Doc | None:
+    def _comment(self, comment_id: object, lock: bool = False) -> Doc | None:
         if not isinstance(comment_id, int) or isinstance(comment_id, bool) or not 0 < comment_id < 2 ** 63:
             return None
-        return self._one("SELECT id, user_id, post_id, text, created_at, deleted_at FROM comments WHERE id = %s",
-                         (comment_id,))
+        return self._one("SELECT id, user_id, post_id, text, created_at, deleted_at FROM comments WHERE id = %s"
+                         + (" FOR UPDATE" if lock else ""), (comment_id,))
 
     @operation
     def delete_comment(self, actor: int, comment_id: int) -> None:
         """Allowed to the comment's author, the post's author and admins."""
-        comment = self._comment(comment_id)
+        comment = self._comment(comment_id, lock=True)  # a second delete at once waits, then finds it gone
         if comment is None or comment["deleted_at"] is not None:
             raise rules.missing("comment", comment_id)
         post = self._one("SELECT author_id FROM posts WHERE id = %s", (comment["post_id"],))

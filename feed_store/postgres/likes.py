@@ -50,7 +50,8 @@ WITH asked AS (
 ), told AS (
     INSERT INTO notifications (user_id, kind, data, created_at)
     SELECT t.author_id, 'like', jsonb_build_object('post_id', t.post, 'by', t.actor), t.at
-    FROM target t JOIN liked l ON l.post_id = t.post AND l.user_id = t.actor
+    FROM (SELECT DISTINCT ON (post, actor) * FROM target ORDER BY post, actor, n) t  -- a double tap: one like
+    JOIN liked l ON l.post_id = t.post AND l.user_id = t.actor
     WHERE t.author_id <> t.actor ORDER BY t.n
 )
 SELECT l.post_id, l.user_id, c.like_count FROM liked l JOIN counted c ON c.id = l.post_id

@@ -128,6 +128,7 @@ class Posts(StoreBase):
     @operation
     def publish(self, actor: int, post_id: int, visibility: str = "public", hide_prompt: bool | None = None) -> Doc:
         """Share a draft (or change who sees a published post)."""
+        self._lock_post(post_id)
         row = self._visible_post(self._viewer(actor), post_id)
         if row["author_id"] != actor:
             raise rules.refusal("publish_not_author")
@@ -153,6 +154,7 @@ class Posts(StoreBase):
 
         Returns the deleted post, whose media paths the caller removes from disk.
         """
+        self._lock_post(post_id)
         viewer = self._viewer(actor)
         row = self._visible_post(viewer, post_id)
         if not rules.may_delete(viewer.standing(row, row["_suspended"])):

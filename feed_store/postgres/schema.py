@@ -8,6 +8,7 @@ transactional DDL): a failed one leaves the database as it was.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -34,11 +35,16 @@ def _config(url: str) -> Config:
     return config
 
 
+_ALEMBIC = threading.Lock()
+"""Alembic keeps its running context in a module global: one migration at a time in this process (across
+processes, an advisory lock in ``migrations/env.py`` does the same)."""
+
+
 def _run(url: str, action, revision: str) -> None:
     config = _config(url)
     engine = create_engine(_engine_url(url))
     try:
-        with engine.begin() as connection:
+        with _ALEMBIC, engine.begin() as connection:
             config.attributes["connection"] = connection
             action(config, revision)
     finally:
