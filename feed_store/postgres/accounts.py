@@ -74,6 +74,9 @@ class Accounts(StoreBase):
         (theirs and others' naming them), sessions, feed wishes, refusals, unused invites and the cameo go; open
         reports about them close as ``account_deleted``; the user row keeps its id, when, and the handle's hash.
         """
+        # Writes of theirs, and videos others are saving with their cameo, finish first; later ones wait and fail.
+        self._run("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user_id,))
+        self._run("SELECT 1 FROM cameos WHERE owner_id = %s FOR UPDATE", (user_id,))
         self._require_user(user_id)
         rules.may_erase(actor, user_id, self._is_admin(actor), self._is_admin(user_id))
         now = self._now()

@@ -136,6 +136,16 @@ class StoreBase:
             raise rules.missing("user", user_id)
         return bool(user["is_admin"])
 
+    def _hold_user(self, user_id: object) -> None:
+        """Keep the account from being erased until this transaction ends (erasure locks the row for update and
+        waits), so nothing is written for an account deleted in between."""
+        if isinstance(user_id, int) and not isinstance(user_id, bool) and 0 < user_id < 2 ** 63:
+            self._run("SELECT 1 FROM users WHERE id = %s FOR SHARE", (user_id,))
+
+    def _lock_pair(self, a: int, b: int) -> None:
+        """One at a time for anything between two people (a follow, a block), whichever way round."""
+        self._run("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"pair {min(a, b)} {max(a, b)}",))
+
     def _lock_post(self, post_id: object) -> None:
         """Hold the post's row until the transaction ends, so a second publish or delete of it waits and then
         sees the first one's result (instead of acting on the same old row twice)."""

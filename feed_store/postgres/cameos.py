@@ -29,14 +29,17 @@ class Cameos(StoreBase):
             raise rules.refusal("second_cameo")
         return as_doc(row, "cameos")
 
-    def _cameo(self, cameo_id: object) -> Doc | None:
+    def _cameo(self, cameo_id: object, hold: bool = False) -> Doc | None:
+        """The cameo; with ``hold``, its settings cannot change until this transaction ends (a narrower permission
+        set meanwhile waits, then refuses the next use)."""
         if not isinstance(cameo_id, int) or isinstance(cameo_id, bool) or not 0 < cameo_id < 2 ** 63:
             return None
-        row = self._one(f"SELECT {CAMEO_COLUMNS} FROM cameos WHERE id = %s", (cameo_id,))
+        row = self._one(f"SELECT {CAMEO_COLUMNS} FROM cameos WHERE id = %s" + (" FOR SHARE" if hold else ""),
+                        (cameo_id,))
         return None if row is None else as_doc(row, "cameos")
 
-    def _require_cameo(self, cameo_id: object) -> Doc:
-        cameo = self._cameo(cameo_id)
+    def _require_cameo(self, cameo_id: object, hold: bool = False) -> Doc:
+        cameo = self._cameo(cameo_id, hold)
         if cameo is None:
             raise rules.missing("cameo", cameo_id)
         return cameo

@@ -63,6 +63,7 @@ class Engagement(StoreBase):
     def comment(self, actor: int, post_id: int, text: str) -> Doc:
         """Comment on a published post (1 to 500 characters)."""
         text = checked_text(text, "A comment", multiline=True)
+        self._hold_user(actor)
         viewer = self._viewer(actor)
         row = self._published_post(viewer, post_id)
         comment = self._one("INSERT INTO comments (user_id, post_id, text, created_at) VALUES (%s, %s, %s, %s)"

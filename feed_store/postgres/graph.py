@@ -13,6 +13,8 @@ class Graph(StoreBase):
     def follow(self, actor: int, followee: int) -> None:
         self._require_user(actor)
         self._require_user(followee)
+        self._hold_user(actor)
+        self._lock_pair(actor, followee)  # a block between them waits, or is seen
         if actor == followee:
             raise rules.refusal("follow_self")
         if self._blocked_between(actor, followee):
@@ -45,6 +47,7 @@ class Graph(StoreBase):
         """Hide the two users from each other; follows between them end."""
         self._require_user(actor)
         self._require_user(other)
+        self._lock_pair(actor, other)
         if actor == other:
             raise rules.refusal("block_self")
         if not self._run("INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (%s, %s, %s)"

@@ -70,8 +70,9 @@ class Posts(StoreBase):
         rules.check_visibility(visibility)
         cameo_ids = list(dict.fromkeys(cameo_ids))
         owners = {}
+        self._hold_user(author)
         for cameo_id in cameo_ids:
-            cameo = self._require_cameo(cameo_id)
+            cameo = self._require_cameo(cameo_id, hold=True)
             refusal = self._use_refusal(author, cameo_id)
             if refusal is not None:
                 raise PermissionDenied(refusal)
