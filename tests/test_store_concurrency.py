@@ -144,6 +144,16 @@ def test_many_threads_of_mixed_operations_lose_nothing(open_store):
     reopened.close()
 
 
+def run_together(attempt) -> None:
+    """``attempt`` on THREADS threads at once (each waits on a barrier inside), joined."""
+    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread hung (deadlock?)"
+
+
 @pytest.mark.parametrize("action", ["like", "follow", "create_user"])
 def test_racing_duplicates_let_exactly_one_win(open_store, action):
     store = open_store()
@@ -171,11 +181,7 @@ def test_racing_duplicates_let_exactly_one_win(open_store, action):
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    run_together(attempt)
     assert sorted(outcomes) == ["conflict"] * (THREADS - 1) + ["ok"]
 
     def state(s: FeedStore):
@@ -218,11 +224,7 @@ def test_racing_publishes_and_deletes_count_once(open_store, action):
         except BaseException as e:  # anything else is a failure
             errors.append(e)
 
-    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    run_together(attempt)
     assert errors == []
     seen = store.get_post(None, source)
     expected = {"publish": (1, 1), "delete_post": (0, 1), "delete_comment": (1, 0)}[action]
